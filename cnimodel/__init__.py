@@ -1,0 +1,16 @@
+"""cnimodel: analytical models and measurements of Kubernetes container-network data paths."""
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from . import encap, overhead, paths
+from .errors import (CnimodelError, DataFormatError, FitError, LabError,
+                     MTUMisconfigurationError, ParameterError, ReportError)
+from .paths import PATH_NAMES, Path, get_path, register_path
+
+try:
+    __version__ = _version("cnimodel")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__", "encap", "overhead", "paths", "Path", "PATH_NAMES", "get_path",
+           "register_path", "CnimodelError", "ParameterError", "MTUMisconfigurationError",
+           "DataFormatError", "LabError", "FitError", "ReportError"]
