@@ -82,8 +82,11 @@ def _wrap(value, index):
 
 
 def _num(name, value):
+    """``value`` as a numpy array: integer arrays stay integer (cheaper checks), else float."""
     try:
-        arr = np.asarray(value, dtype=float)
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "iu":
+            arr = arr.astype(float, copy=False)
     except (TypeError, ValueError):
         raise ParameterError(name, value, "a number or an array of numbers") from None
     return arr
@@ -179,6 +182,24 @@ def _resolve_encap(path, encap):
     return _lookup(path, lambda p: get_path(p).encap)
 
 
+def _path_overhead_bytes(path, ip_version, extra_option_bytes):
+    """Overhead of each path's own encapsulation (its Geneve options included)."""
+    from .paths import get_path
+
+    def one(p, v):
+        p = get_path(p)
+        extra = extra_option_bytes if get_encap(p.encap).supports_options else 0
+        return p.encap_overhead_bytes(v), extra
+
+    if np.ndim(ip_version) == 0:
+        base = _lookup(path, lambda p: one(p, int(ip_version))[0])
+    else:
+        base = np.where(ip_version == 6, _lookup(path, lambda p: one(p, 6)[0]),
+                        _lookup(path, lambda p: one(p, 4)[0]))
+    opts = _lookup(path, lambda p: get_encap(get_path(p).encap).supports_options)
+    return base + opts * extra_option_bytes
+
+
 def transport_header_bytes(protocol="tcp", ip_version=4, tcp_timestamps=True):
     """IP + transport header bytes of one packet [bytes].
 
@@ -199,12 +220,15 @@ def transport_header_bytes(protocol="tcp", ip_version=4, tcp_timestamps=True):
 
 
 def _validate_mtu(name, mtu, ip_version):
-    _check(name, mtu, np.isfinite(mtu), "a finite number of bytes")
-    _check(name, mtu, mtu == np.floor(mtu), "a whole number of bytes")
-    lo = np.where(np.asarray(ip_version) == 6, MIN_MTU_BYTES[6], MIN_MTU_BYTES[4])
+    """MTU within [68 | 1280, 65535] and whole; NaN and inf fail the range test."""
+    lo = MIN_MTU_BYTES[6] if np.ndim(ip_version) == 0 and ip_version == 6 else (
+        MIN_MTU_BYTES[4] if np.ndim(ip_version) == 0 else
+        np.where(np.asarray(ip_version) == 6, MIN_MTU_BYTES[6], MIN_MTU_BYTES[4]))
     _check(name, mtu, (mtu >= lo) & (mtu <= MAX_MTU_BYTES),
            f"{MIN_MTU_BYTES[4]}..{MAX_MTU_BYTES} for IPv4, {MIN_MTU_BYTES[6]}..{MAX_MTU_BYTES} for IPv6",
            "RFC 791 / RFC 8200 minimum link MTU")
+    if mtu.dtype.kind == "f":
+        _check(name, mtu, np.mod(mtu, 1.0) == 0, "a whole number of bytes")
 
 
 def pod_mtu_bytes(underlay_mtu_bytes, encap=None, ip_version=4, geneve_option_bytes=0,
@@ -343,8 +367,10 @@ def summarize(path=None, encap=None, underlay_mtu_bytes=1500, link_rate_bps=10e9
     v_out = v_in if outer_ip_version is None else _ip_version("outer_ip_version", outer_ip_version)
     g = _num("geneve_option_bytes", geneve_option_bytes)
     _check("geneve_option_bytes", g, (g >= 0) & (g % 4 == 0), "a non-negative multiple of 4 (RFC 8926)")
-    enc = _resolve_encap(path, encap)
-    ov = encap_overhead_bytes(enc, v_out, g if np.ndim(g) else int(g))
+    if encap is None and path is not None:
+        ov = _path_overhead_bytes(path, v_out, g)
+    else:
+        ov = encap_overhead_bytes(_resolve_encap(path, encap), v_out, g if np.ndim(g) else int(g))
 
     under = _num("underlay_mtu_bytes", underlay_mtu_bytes)
     _validate_mtu("underlay_mtu_bytes", under, v_out)
@@ -353,23 +379,29 @@ def summarize(path=None, encap=None, underlay_mtu_bytes=1500, link_rate_bps=10e9
     max_pod = under - ov
     if pod_mtu_bytes is None:
         pod = max_pod
-        bad = np.zeros(np.shape(pod), bool)
+        bad = None
+        lo = MIN_MTU_BYTES[6] if np.ndim(v_in) == 0 and v_in == 6 else MIN_MTU_BYTES[4]
+        if np.ndim(v_in):
+            lo = np.where(v_in == 6, MIN_MTU_BYTES[6], MIN_MTU_BYTES[4])
+        _check("pod_mtu_bytes", pod, pod >= lo, f">= {lo if np.ndim(lo) == 0 else '68 / 1280'} "
+               "(RFC 791 / RFC 8200)", "underlay MTU minus encapsulation overhead is too small")
     else:
         pod = _num("pod_mtu_bytes", pod_mtu_bytes)
         _validate_mtu("pod_mtu_bytes", pod, v_in)
         bad = pod > max_pod
         if on_misconfig == "raise" and np.any(bad):
-            b = np.broadcast_arrays(pod, max_pod, under, np.asarray(enc, dtype=object))
+            b = np.broadcast_arrays(pod, max_pod, under, np.asarray(_resolve_encap(path, encap), dtype=object))
             i = np.flatnonzero(np.broadcast_to(bad, b[0].shape))[0]
             raise MTUMisconfigurationError(int(b[0].flat[i]), int(b[1].flat[i]),
                                            int(b[2].flat[i]), b[3].flat[i])
-    _validate_mtu("pod_mtu_bytes", pod, v_in)
+        _validate_mtu("pod_mtu_bytes", pod, v_in)
+        bad = bad if np.any(bad) else None
     hdr = transport_header_bytes(protocol, v_in, tcp_timestamps)
     payload = pod - hdr
     per_packet = hdr + ov + fr  # bytes charged per packet beyond the payload
     frame = pod + ov + fr
     if msg_size_bytes is None:
-        npk = np.ones(np.shape(payload))
+        npk = np.ones(())
         wire_msg = frame
         eff = payload / frame
     else:
@@ -378,22 +410,23 @@ def summarize(path=None, encap=None, underlay_mtu_bytes=1500, link_rate_bps=10e9
         npk = np.maximum(1, np.ceil(m / payload))
         wire_msg = m + npk * per_packet
         eff = m / wire_msg
+    nan_where_bad = (lambda a: a) if bad is None else (lambda a: np.where(bad, np.nan, a))
     out = {
-        "encap_overhead_bytes": ov + 0 * under,
+        "encap_overhead_bytes": ov,
         "max_pod_mtu_bytes": max_pod,
-        "pod_mtu_bytes": pod + 0 * max_pod,
+        "pod_mtu_bytes": pod,
         "payload_per_packet_bytes": payload,
         "mss_bytes": payload if str(protocol).lower() == "tcp" else np.full(np.shape(payload), np.nan),
         "wire_packet_bytes": pod + ov,
         "frame_bytes": frame,
         "packets_per_message": npk,
         "wire_bytes_per_message": wire_msg,
-        "efficiency": np.where(bad, np.nan, eff),
-        "mtu_misconfigured": bad,
+        "efficiency": nan_where_bad(eff),
+        "mtu_misconfigured": np.zeros((), bool) if bad is None else bad,
     }
     if not _skip_rate:
         rate = _num("link_rate_bps", link_rate_bps)
-        _check("link_rate_bps", rate, np.isfinite(rate) & (rate > 0), "> 0 bit/s (finite)")
+        _check("link_rate_bps", rate, (rate > 0) & (rate < np.inf), "> 0 bit/s (finite)")
         out["goodput_bps"] = rate * out["efficiency"]
     shape = np.broadcast_shapes(*(np.shape(a) for a in out.values()))
     out = {k: np.broadcast_to(a, shape) if np.shape(a) != shape else a for k, a in out.items()}
