@@ -40,6 +40,7 @@ __all__ = [
     "MAX_MTU_BYTES", "framing_bytes", "encap_overhead_bytes", "pod_mtu_bytes",
     "transport_header_bytes", "mss_bytes", "udp_payload_bytes", "packets_per_message",
     "wire_bytes_per_message", "efficiency", "goodput_bps", "mtu_misconfigured", "summarize",
+    "path_table",
 ]
 
 #: Ethernet bytes on a physical link beyond the IP packet: preamble+SFD 8,
@@ -463,3 +464,56 @@ def goodput_bps(link_rate_bps, underlay_mtu_bytes=1500, encap="none", **kw):
     """
     return summarize(encap=encap, underlay_mtu_bytes=underlay_mtu_bytes,
                      link_rate_bps=link_rate_bps, **kw)["goodput_bps"]
+
+
+def path_table(paths=None, underlay_mtu_bytes=(1500, 9000), link_rate_bps=10e9, *,
+               encap=None, accounting="wire", ip_version=4, protocol="tcp"):
+    """Tidy table of the byte model: one row per path x underlay MTU.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path, optional
+        Default: the five built-in paths.
+    underlay_mtu_bytes : sequence of int
+        Underlay MTUs [bytes].
+    link_rate_bps : float
+        Line rate [bit/s].
+    encap : str, optional
+        Encapsulation overriding every path's own (``None``: each path's default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``path``, ``encap``, ``underlay_mtu_bytes``, ``encap_overhead_bytes``,
+        ``pod_mtu_bytes``, ``mss_bytes`` (TCP) or ``payload_per_packet_bytes``,
+        ``efficiency``, ``goodput_bps``, ``link_rate_bps``.  Same-node paths (bridge)
+        cross no link, so their ``goodput_bps`` is NaN: the line-rate bound does not apply.
+
+    Examples
+    --------
+    >>> t = path_table(underlay_mtu_bytes=[1500])
+    >>> t.set_index("path").loc["overlay", "pod_mtu_bytes"]
+    np.int64(1450)
+    """
+    import pandas as pd
+
+    from .paths import PATH_NAMES, get_path
+
+    ps = [get_path(p) for p in (PATH_NAMES if paths is None else paths)]
+    mtus = np.asarray(underlay_mtu_bytes)
+    grid_p = np.repeat(np.arange(len(ps)), mtus.size)
+    grid_m = np.tile(mtus, len(ps))
+    path_col = np.array([ps[i] for i in grid_p], dtype=object)
+    r = summarize(path=path_col, encap=encap, underlay_mtu_bytes=grid_m, link_rate_bps=link_rate_bps,
+                  accounting=accounting, ip_version=ip_version, protocol=protocol)
+    return pd.DataFrame({
+        "path": [p.name for p in path_col],
+        "encap": [encap or p.encap for p in path_col],
+        "underlay_mtu_bytes": grid_m,
+        "encap_overhead_bytes": np.asarray(r["encap_overhead_bytes"], dtype=int),
+        "pod_mtu_bytes": np.asarray(r["pod_mtu_bytes"], dtype=int),
+        "payload_per_packet_bytes": np.asarray(r["payload_per_packet_bytes"], dtype=int),
+        "efficiency": r["efficiency"],
+        "goodput_bps": np.where([p.same_node for p in path_col], np.nan, r["goodput_bps"]),
+        "link_rate_bps": np.broadcast_to(link_rate_bps, grid_m.shape).astype(float),
+    })
