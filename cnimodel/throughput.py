@@ -1,0 +1,163 @@
+"""Bulk throughput of a data path: which of link, CPU, window and loss bounds binds.
+
+Model (DOMAIN.md sec. 4; equations and sources in docs/models.md)::
+
+    link    = link_rate_bps * efficiency                      # cnimodel.overhead byte model
+    cpu     = min(streams, cores) * 8 / c_byte               # per-stream CPU bound, summed
+    c_byte  = cpu_per_byte_s + C_seg / seg + (cpu_per_wire_packet_s + C_pkt) / MSS
+    window  = streams * 8 * tcp_window_bytes / RTT
+    loss    = streams * PFTK(MSS, RTT, p)    (or Mathis: 8 MSS / RTT * C / sqrt(p))
+    throughput = min(link, cpu, window, loss); bound = the argmin
+
+``C_seg`` is the path's CPU per (GSO super-)packet (``sum_h n_h * hop_cpu_s[h]``) and ``seg``
+the super-packet payload (``gso_bytes`` with ``offload=True``, else the MSS).  Without tunnel
+offload (``tunnel_offload=False``) the hops from ``encap`` to ``decap`` are charged per wire
+packet (``C_pkt``).  UDP has no GSO: each datagram pays the whole path cost, the
+*packet-rate* bound ``8 d / (C + cpu_per_wire_packet_s + cpu_per_byte_s d)`` per sender.
+
+Examples
+--------
+>>> from cnimodel import throughput
+>>> r = throughput.stream_throughput(path="host", underlay_mtu_bytes=1500, link_rate_bps=10e9)
+>>> str(r["bound"]), round(float(r["throughput_bps"]) / 1e9, 3)
+('link', 9.415)
+>>> r = throughput.stream_throughput(path="overlay", underlay_mtu_bytes=9000, link_rate_bps=40e9)
+>>> str(r["bound"])
+'cpu'
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import ParameterError
+
+__all__ = ["mathis_bps", "pftk_bps", "stream_throughput", "cpu_cores_used", "BOUNDS"]
+
+#: Names of the bounds, in tie-breaking order.
+BOUNDS = ("link", "cpu", "window", "loss", "packet_rate")
+
+
+def _loss(loss_rate):
+    p = np.asarray(loss_rate, dtype=float)
+    if not (np.isfinite(p) & (p >= 0) & (p < 1)).all():
+        bad = p[~(np.isfinite(p) & (p >= 0) & (p < 1))].flat[0]
+        raise ParameterError("loss_rate", float(bad), "0 <= p < 1")
+    return p
+
+
+def mathis_bps(mss_bytes, rtt_s, loss_rate, c=math.sqrt(1.5)):
+    """Mathis et al. (1997) loss bound ``8 MSS / RTT * C / sqrt(p)`` [bit/s]; inf at p = 0.
+
+    >>> round(float(mathis_bps(1448, 1e-3, 1e-4)) / 1e6, 1)
+    1418.7
+    """
+    p = _loss(loss_rate)
+    with np.errstate(divide="ignore"):
+        return 8.0 * np.asarray(mss_bytes, float) / np.asarray(rtt_s, float) * c / np.sqrt(p)
+
+
+def pftk_bps(mss_bytes, rtt_s, loss_rate, b=1.0, t_rto_s=None):
+    """PFTK loss bound in the RFC 3448 form [bit/s]; inf at p = 0.
+
+    ``X = 8 s / (R sqrt(2 b p / 3) + t_RTO * 3 sqrt(3 b p / 8) * p (1 + 32 p^2))``,
+    ``t_RTO = 4 R`` by default (Padhye et al. 1998; RFC 3448 sec. 3.1).
+
+    >>> round(float(pftk_bps(1448, 1e-3, 1e-4)) / 1e6, 1)
+    1417.5
+    """
+    p = _loss(loss_rate)
+    r = np.asarray(rtt_s, float)
+    t = 4.0 * r if t_rto_s is None else np.asarray(t_rto_s, float)
+    den = r * np.sqrt(2 * b * p / 3) + t * 3 * np.sqrt(3 * b * p / 8) * p * (1 + 32 * p ** 2)
+    with np.errstate(divide="ignore"):
+        return 8.0 * np.asarray(mss_bytes, float) / den
+
+
+def stream_throughput(params=None, path="host", underlay_mtu_bytes=1500, link_rate_bps=10e9,
+                      accounting="wire", encap=None, streams=1, cores=None, offload=True,
+                      protocol="tcp", msg_size_bytes=None, loss_rate=0.0, extra_rtt_s=0.0,
+                      ip_version=4, pod_mtu_bytes=None):
+    """Aggregate bulk throughput of ``streams`` parallel streams and the bound that binds.
+
+    Parameters
+    ----------
+    params : ModelParams, optional
+    path : str, Path or array of names
+    underlay_mtu_bytes : array
+        Node / underlay MTU [bytes].
+    link_rate_bps : array
+        Line rate [bit/s]; inf = no link bound (an unshaped veth).
+    accounting : {"wire", "l2"}
+        38 B (physical Ethernet) or 14 B (tc tbf) per frame.
+    streams : array
+        Parallel streams [1].
+    cores : array, optional
+        Cores available to the streams; default one per stream (or ``params.cpu_cores``).
+    offload : bool or array
+        TSO/GSO and GRO on (super-packets of ``params.gso_bytes``).
+    protocol : {"tcp", "udp"}
+    msg_size_bytes : array, optional
+        UDP datagram payload [bytes] (default: the largest unfragmented); ignored for TCP.
+    loss_rate : array
+        Packet loss probability p [1].
+    extra_rtt_s : array
+        Round-trip time added to the path's own (e.g. WAN) [s].
+
+    Returns
+    -------
+    dict
+        ``throughput_bps``, ``per_stream_bps``, ``goodput_bound_bps``, ``cpu_bound_bps``,
+        ``window_bound_bps``, ``loss_bound_bps`` [bit/s], ``bound`` (str array),
+        ``cpu_cores_used`` [cores].
+
+    Examples
+    --------
+    >>> r = stream_throughput(path="host", underlay_mtu_bytes=9000, link_rate_bps=40e9, streams=8)
+    >>> str(r["bound"]), round(float(r["throughput_bps"]) / 1e9, 2)
+    ('link', 39.6)
+    """
+    from .latency import _shape_like
+    from .predict import _evaluate_frame
+
+    cols = dict(path=path, underlay_mtu_bytes=underlay_mtu_bytes, link_rate_bps=link_rate_bps,
+                accounting=accounting, streams=streams, offload=offload, protocol=protocol,
+                loss_rate=loss_rate, extra_rtt_s=extra_rtt_s, ip_version=ip_version, test="stream")
+    for k, v in (("encap", encap), ("cores", cores), ("msg_size_bytes", msg_size_bytes),
+                 ("pod_mtu_bytes", pod_mtu_bytes)):
+        if v is not None:
+            cols[k] = v
+    r = _evaluate_frame(params, cols)
+    keys = ("throughput_bps", "per_stream_bps", "goodput_bound_bps", "cpu_bound_bps",
+            "window_bound_bps", "loss_bound_bps", "cpu_cores_used")
+    out = {k: _shape_like(r[k], cols) for k in keys}
+    names = np.asarray(("",) + BOUNDS, dtype=object)
+    out["bound"] = _shape_like(names[np.asarray(r["bound_code"])], cols)
+    return out
+
+
+def cpu_cores_used(params=None, path="host", throughput_bps=1e9, underlay_mtu_bytes=1500,
+                   offload=True, **scenario):
+    """Cores of network CPU needed to carry ``throughput_bps`` of bulk TCP over a path [cores].
+
+    ``cores = throughput_bps / 8 * c_byte`` with the per-byte CPU cost ``c_byte`` of the module
+    docstring (the fitted bottleneck-core cost: a lower bound on the total CPU).
+
+    Examples
+    --------
+    >>> a = cpu_cores_used(path="host", throughput_bps=10e9)
+    >>> b = cpu_cores_used(path="overlay", throughput_bps=10e9)
+    >>> bool(b > a > 0)
+    True
+    """
+    from .latency import _shape_like
+    from .predict import _evaluate_frame
+
+    cols = dict(path=path, underlay_mtu_bytes=underlay_mtu_bytes, offload=offload,
+                link_rate_bps=np.inf, test="stream", **scenario)
+    r = _evaluate_frame(params, cols)
+    tp = np.asarray(throughput_bps, dtype=float)
+    if not (np.isfinite(tp) & (tp >= 0)).all():
+        raise ParameterError("throughput_bps", throughput_bps, ">= 0 bit/s (finite)")
+    return _shape_like(tp / 8.0 * np.asarray(r["cpu_cost_per_byte_s"]), {**cols, "t": throughput_bps})
