@@ -1,0 +1,260 @@
+"""``load_dataset``: every benchmark file of a dataset directory, as one tidy frame.
+
+Layout and ``dataset.yaml`` format: docs/architecture.md ("Dataset layout").
+
+Which files are read (the ignore rule)
+--------------------------------------
+* Ignored by rule (listed in ``report.ignored``, never an error): hidden names
+  (``.*``) and names starting with ``_`` or ``~``; ``dataset.yaml``,
+  ``manifest.json``; notes, commands, scripts, images and notebooks, by suffix:
+  ``.md .rst .cmd .sh .py .ipynb .png .jpg .jpeg .svg .pdf .html .prom .yaml .yml .toml
+  .ini .cfg .stderr .err .pid`` (YAML only when the name ends in ``.knbdata.yaml`` is
+  it read); ``README*``, ``LICENSE*``, ``NOTES*``; and every glob listed under
+  ``ignore:`` in a ``dataset.yaml`` above the file.
+* Every other file is read; one whose content is no known format, or is broken, is
+  skipped and named in ``report.skipped`` with the reason (``strict=True`` raises
+  the first such :class:`~cnimodel.errors.DataFormatError` instead).
+
+Labels
+------
+The ``path`` label of a file is the first directory level under the innermost
+directory holding a ``dataset.yaml`` (or under ``directory`` itself).  ``labels:``
+of a ``dataset.yaml`` apply to its whole subtree (outer first, inner override);
+then every ``files:`` entry whose glob (relative to that dataset.yaml; ``*``
+stays within one directory level, ``**`` crosses levels) matches applies, in
+order.  A label named like a schema column (``path``, ``protocol`` ...) overwrites
+the reader's value; other labels become columns after the schema columns
+(``condition, underlay_mtu_bytes, link_rate_bps, encap, cni, repetition,
+node_pair`` first, then user labels in first-seen order).
+"""
+from __future__ import annotations
+
+import fnmatch
+import gc
+import os
+import re
+from dataclasses import dataclass, field
+
+from ..errors import DataFormatError
+from . import _common as C
+from .detect import parse_bytes
+
+__all__ = ["load_dataset", "LoadReport", "Skipped", "is_ignored"]
+
+LABEL_ORDER = ("condition", "underlay_mtu_bytes", "link_rate_bps", "encap", "cni", "repetition",
+               "node_pair")
+IGNORED_SUFFIXES = (".md", ".rst", ".cmd", ".sh", ".py", ".ipynb", ".png", ".jpg", ".jpeg", ".svg",
+                    ".pdf", ".html", ".prom", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".stderr",
+                    ".err", ".pid")
+IGNORED_NAMES = ("dataset.yaml", "manifest.json")
+IGNORED_PREFIXES = (".", "_", "~", "README", "LICENSE", "NOTES")
+
+
+def is_ignored(filename: str) -> bool:
+    """True when the ignore rule (module doc) excludes a file name.
+
+    >>> [is_ignored(n) for n in ("dus-client.cmd", "dus-client.json", "a.knbdata.yaml", "notes.md")]
+    [True, False, False, True]
+    """
+    if filename in IGNORED_NAMES or filename.startswith(IGNORED_PREFIXES):
+        return True
+    low = filename.lower()
+    if low.endswith((".knbdata.yaml", ".knbdata.yml")):
+        return False
+    return low.endswith(IGNORED_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class LoadReport:
+    """What :func:`load_dataset` did: files read, rows, files skipped (with reasons), ignored."""
+
+    root: str
+    files_read: int = 0
+    rows: int = 0
+    skipped: list = field(default_factory=list)
+    ignored: list = field(default_factory=list)
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame({"path": [s.path for s in self.skipped],
+                             "reason": [s.reason for s in self.skipped]}, dtype="string")
+
+    def __str__(self):
+        lines = [f"{self.root}: {self.files_read} files read, {self.rows} rows, "
+                 f"{len(self.skipped)} skipped, {len(self.ignored)} ignored by rule"]
+        lines += [f"  skipped {s.path}: {s.reason}" for s in self.skipped]
+        return "\n".join(lines)
+
+
+def _glob_re(pattern: str):
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            if i < len(pattern) and pattern[i] == "/":
+                i += 1
+            continue
+        out.append("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _load_yaml(path):
+    import yaml
+
+    try:
+        with open(path, "rb") as fh:
+            doc = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "document"
+        raise DataFormatError(path, where, "valid dataset.yaml", found=str(exc)[:120]) from None
+    doc = doc or {}
+    if not isinstance(doc, dict):
+        raise DataFormatError(path, "top level", "a mapping (labels, files, ignore)",
+                              found=type(doc).__name__)
+    labels = doc.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise DataFormatError(path, "labels", "a mapping label -> value", found=type(labels).__name__)
+    files = []
+    for i, ent in enumerate(doc.get("files") or []):
+        if not isinstance(ent, dict) or not isinstance(ent.get("glob"), str) \
+                or not isinstance(ent.get("labels") or {}, dict):
+            raise DataFormatError(path, f"files[{i}]", "{glob: <pattern>, labels: {...}}",
+                                  found=repr(ent)[:80])
+        files.append((_glob_re(ent["glob"]), dict(ent.get("labels") or {})))
+    ignore = doc.get("ignore") or []
+    if not isinstance(ignore, list) or not all(isinstance(g, str) for g in ignore):
+        raise DataFormatError(path, "ignore", "a list of glob strings", found=repr(ignore)[:80])
+    unknown = set(doc) - {"labels", "files", "ignore"}
+    if unknown:
+        raise DataFormatError(path, sorted(unknown)[0], "only the keys labels, files, ignore",
+                              found=", ".join(sorted(unknown)))
+    return {"labels": labels, "files": files, "ignore": ignore}
+
+
+def load_dataset(directory, strict: bool = False, intervals: bool = False,
+                 validate_intervals: bool = True):
+    """Read every benchmark file under ``directory`` into ONE tidy frame.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Dataset root (see the module doc for labels and the ignore rule).
+    strict : bool
+        Raise the first :class:`~cnimodel.errors.DataFormatError` instead of skipping.
+    intervals : bool
+        Also return the per-interval frame (iperf3 files).
+    validate_intervals : bool
+        Default True: every byte of every file is parsed and validated.  False: the
+        interval arrays of iperf3 files (most of their bytes) are not parsed when
+        ``intervals=False`` and the file has iperf3's own layout, which is about twice
+        as fast on large datasets; a corrupted byte inside an interval array then goes
+        unnoticed (the start and end objects, which give every row value, are parsed).
+
+    Returns
+    -------
+    (DataFrame, LoadReport) or (DataFrame, DataFrame, LoadReport) with ``intervals=True``
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "overlay").mkdir()
+    >>> _ = (d / "overlay" / "rr.txt").write_text("THROUGHPUT=20000\\nTHROUGHPUT_UNITS=Trans/s\\n")
+    >>> _ = (d / "overlay" / "broken.json").write_text('{"start": ')
+    >>> _ = (d / "overlay" / "run.cmd").write_text("netperf -t TCP_RR")
+    >>> df, report = load_dataset(d)
+    >>> df[["path", "transactions_per_s"]].values.tolist()
+    [['overlay', 20000.0]]
+    >>> [(pathlib.Path(s.path).name, s.reason.split(":")[-1].strip()) for s in report.skipped]
+    [('broken.json', 'expected valid JSON, found Expecting value')]
+    """
+    from .schema import INTERVAL_COLUMNS, frame_from_rows
+
+    root = os.fspath(directory)
+    if not os.path.isdir(root):
+        raise DataFormatError(root, "directory", "an existing dataset directory", found="none")
+    report = LoadReport(root=root)
+    rows, ivals = [], []
+
+    def walk(dirpath, rel_parts, ctx):
+        # ctx: (labels dict, list of (yaml_dir_rel_parts, cfg)), innermost root depth
+        labels, cfgs, root_depth = ctx
+        ypath = os.path.join(dirpath, "dataset.yaml")
+        if os.path.isfile(ypath):
+            cfg = _load_yaml(ypath)
+            labels = {**labels, **cfg["labels"]}
+            cfgs = cfgs + [(len(rel_parts), cfg)]
+            root_depth = len(rel_parts)
+        try:
+            entries = sorted(os.scandir(dirpath), key=lambda e: e.name)
+        except OSError as exc:
+            raise DataFormatError(dirpath, "directory", "a readable directory", found=str(exc)) from None
+        ignores = [(d, g) for d, cfg in cfgs for g in cfg["ignore"]]
+        fentries = [(d, rx, fl) for d, cfg in cfgs for rx, fl in cfg["files"]]
+        depth = len(rel_parts) + 1 - root_depth
+        dir_labels = {"path": rel_parts[root_depth]} if depth >= 2 else {}
+        dir_labels.update(labels)
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                if e.name.startswith((".", "_")):
+                    continue
+                walk(e.path, rel_parts + [e.name], (labels, cfgs, root_depth))
+                continue
+            parts = rel_parts + [e.name] if (ignores or fentries) else None
+            if is_ignored(e.name) or (ignores and any(
+                    fnmatch.fnmatchcase("/".join(parts[d:]), g) or fnmatch.fnmatchcase(e.name, g)
+                    for d, g in ignores)):
+                report.ignored.append(e.path)
+                continue
+            try:
+                data, name = C.read_bytes(e.path)
+                frows, fivals = parse_bytes(data, name, None, intervals, validate_intervals)
+            except DataFormatError as exc:
+                if strict:
+                    raise
+                msg = str(exc)
+                report.skipped.append(Skipped(e.path, msg[len(e.path) + 2:]
+                                              if msg.startswith(e.path + ": ") else msg))
+                continue
+            except OSError as exc:
+                if strict:
+                    raise DataFormatError(e.path, "file", "a readable file", found=str(exc)) from None
+                report.skipped.append(Skipped(e.path, f"cannot read: {exc}"))
+                continue
+            lab = dir_labels
+            if fentries:
+                lab = dict(dir_labels)
+                for d, rx, flabels in fentries:
+                    if rx.match("/".join(parts[d:])):
+                        lab.update(flabels)
+            for r in frows:
+                r.update(lab)
+            rows.extend(frows)
+            ivals.extend(fivals)
+            report.files_read += 1
+
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # parsed documents are acyclic and freed by refcount: skip GC passes
+    try:
+        walk(root, [], ({}, [], 0))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    df = frame_from_rows(rows, extra_order=LABEL_ORDER)
+    report.rows = len(df)
+    if intervals:
+        return df, frame_from_rows(ivals, INTERVAL_COLUMNS), report
+    return df, report

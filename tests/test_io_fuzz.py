@@ -1,0 +1,123 @@
+"""Fuzzing: mutated and truncated REAL files of every format raise only DataFormatError.
+
+CI runs a moderate number of examples; a long local run:
+    HYPOTHESIS_PROFILE=long python -m pytest tests/test_io_fuzz.py -q
+"""
+import gzip
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cnimodel.errors import DataFormatError
+from cnimodel.io.detect import FORMATS
+from cnimodel.io.iperf3 import parse_iperf3
+from cnimodel.io.schema import INTERVAL_COLUMNS, frame_from_rows
+from conftest import CORPUS, TEST_DATA
+
+settings.register_profile("ci", max_examples=300, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=5000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+IO = TEST_DATA / "io"
+SEEDS = {  # (format, file): small real files of every format
+    "iperf3": IO / "iperf3" / "tcp-bidir-3.12.json",
+    "iperf3-udp": IO / "iperf3" / "udp-3.12.json",
+    "iperf3-stream": IO / "iperf3" / "constructed-tcp-3.17-json-stream.json",
+    "netperf-classic": IO / "netperf" / "udp_stream.txt",
+    "netperf-rr": IO / "netperf" / "tcp_rr-v2.txt",
+    "netperf-o": IO / "netperf" / "omni-tcp_rr-o.csv",
+    "netperf-O": IO / "netperf" / "omni-tcp_rr-O.txt",
+    "netperf-k": IO / "netperf" / "omni-tcp_rr-k.txt",
+    "iperf2-enh": IO / "iperf2" / "constructed-enhanced-2.1-tcp.csv",
+    "iperf2-udp": IO / "iperf2" / "udp-client-with-server-report.csv",
+}
+CORPUS_SEEDS = {
+    "k8s-netperf": "k8s-netperf/result-example.csv",
+    "knb-json": "knb-cern-mtu-sweep/tbed-mtu1400.knbdata.json",
+    "knb-yaml": "knb-cern-mtu-sweep/calico-mtu1000-node0-node4.knbdata.yaml",
+    "netperf-pkb": "netperf-pkb/netperf_results.json",
+    "netperf-wrapped": "netperf-pkb/netperf_results.txt",
+    "flent": "flent/test-tcp_nup.flent.gz",
+    "knb-archive": "knb-infrabuilder-2020/doc-calico.u18.04-default-run1.knbdata",
+}
+
+
+def _seed_bytes():
+    out = {k: p.read_bytes() for k, p in SEEDS.items()}
+    if CORPUS.is_dir():
+        for k, rel in CORPUS_SEEDS.items():
+            raw = (CORPUS / rel).read_bytes()
+            if raw[:2] == b"\x1f\x8b" and not rel.endswith(".knbdata"):
+                raw = gzip.decompress(raw)
+            out[k] = raw[:60000]
+    return out
+
+
+SEED_BYTES = _seed_bytes()
+KEYS = sorted(SEED_BYTES)
+
+
+def _check(data, fmt=None):
+    """Call the readers WITHOUT read()'s safety net: every error must be a precise DataFormatError."""
+    from cnimodel.io.detect import sniff
+
+    fmt = fmt or sniff(data) or "iperf3"
+    try:
+        if fmt == "iperf3":
+            try:
+                frame_from_rows(parse_iperf3(data, "<fuzz>", validate_intervals=False)[0])
+            except DataFormatError:
+                pass
+            rows, ivals = parse_iperf3(data, "<fuzz>", intervals=True)
+            frame_from_rows(ivals, INTERVAL_COLUMNS)
+        else:
+            rows = FORMATS[fmt](data, "<fuzz>")
+    except DataFormatError:
+        return
+    frame_from_rows(rows)  # whatever a reader accepted must build the tidy frame
+
+
+@st.composite
+def mutated(draw):
+    key = draw(st.sampled_from(KEYS))
+    data = bytearray(SEED_BYTES[key])
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["truncate", "flip", "delete", "insert", "dup"]))
+        if not data:
+            break
+        i = draw(st.integers(0, len(data) - 1))
+        if op == "truncate":
+            del data[i:]
+        elif op == "flip":
+            data[i] = draw(st.integers(0, 255))
+        elif op == "delete":
+            del data[i:i + draw(st.integers(1, 200))]
+        elif op == "insert":
+            data[i:i] = draw(st.sampled_from([b",", b"}", b"]", b"\n", b"-1", b"nan", b'"x"', b"null",
+                                              b"1e999", b"\t", b"=", b"0.0-", b"{", b"[", b'""']))
+        else:
+            j = draw(st.integers(i, min(len(data), i + 300)))
+            data[j:j] = data[i:j]
+    return bytes(data)
+
+
+@given(mutated())
+def test_mutated_files_raise_only_dataformaterror(data):
+    _check(data)
+
+
+@given(mutated(), st.sampled_from(sorted(FORMATS)))
+def test_forced_wrong_reader_raises_only_dataformaterror(data, fmt):
+    _check(data, fmt)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_prefix_of_seed(key):
+    raw = SEED_BYTES[key]
+    step = max(1, len(raw) // 150)
+    for n in range(0, len(raw), step):
+        _check(raw[:n])
