@@ -113,7 +113,6 @@ def _column_array(values, dtype):
     """Typed array of one column from an object ndarray (None or NaN = missing)."""
     import pandas as pd
 
-    n = len(values)
     if dtype == "float64":
         try:
             return np.array(values, dtype="float64")
