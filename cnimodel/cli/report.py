@@ -1,0 +1,48 @@
+"""``cnimodel report``: papermill batch reports (one notebook run per dataset x parameter set)."""
+from __future__ import annotations
+
+import sys
+
+
+def register(sub):
+    p = sub.add_parser(
+        "report", help="run a report notebook per dataset (papermill) and export HTML",
+        description="Execute a notebook once per DATASET and per parameter set, export each run "
+        "to self-contained HTML with the code hidden, and write OUT/index.html and "
+        "OUT/summary.json. A failing run is recorded and the others complete; the exit "
+        "status is 1 when any run failed. See docs/reports.md.")
+    p.add_argument("datasets", nargs="+", metavar="DATASET",
+                   help="dataset directory (or file) passed to the notebook's `dataset` parameter")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--notebook", default="comparison_report", metavar="NAME",
+                   help="notebook name under notebooks/ or a .ipynb path (default comparison_report)")
+    p.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
+                   help="notebook parameter; the value is read as a number or YAML "
+                   "(true, null, [1, 2]), else kept as text; repeatable; overrides --params-file")
+    p.add_argument("-r", "--raw-parameter", action="append", default=[], metavar="KEY=VALUE",
+                   help="notebook parameter whose value is always kept as a literal string")
+    p.add_argument("--params-file", metavar="YAML",
+                   help="parameter sets: {parameters: {...}, grid: {key: [values]}, runs: [{...}]}")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="parallel runs on local processes (default 1)")
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="per-cell execution timeout in seconds (default: none)")
+    p.add_argument("--kernel", default="python3", help="Jupyter kernel name (default python3)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..errors import ReportError
+    from ..report import run_report
+    from ..report.params import parameter_sets
+
+    if args.jobs < 1:
+        raise ReportError(f"--jobs must be >= 1, got {args.jobs}")
+    sets = parameter_sets(args.params_file, args.parameter, args.raw_parameter)
+    doc = run_report(args.datasets, args.out, notebook=args.notebook, parameter_sets=sets,
+                     jobs=args.jobs, progress=False if args.no_progress else None,
+                     kernel_name=args.kernel, execution_timeout_s=args.timeout)
+    print(f"cnimodel report: {doc['n_ok']} of {doc['n_runs']} run(s) ok, {doc['n_failed']} failed; "
+          f"index: {args.out.rstrip('/')}/index.html", file=sys.stderr)
+    return 1 if doc["n_failed"] else 0

@@ -1,0 +1,152 @@
+"""Report parameters: ``-p key=value`` options and parameter grids from YAML.
+
+Parameter-file format (all keys optional)::
+
+    parameters:            # applied to every run
+      baseline: host
+    grid:                  # cartesian product of the lists
+      confidence: [0.9, 0.95]
+      test: [welch-t, mannwhitney]
+    runs:                  # explicit parameter sets (each merged over `parameters`)
+      - {baseline: bridge}
+
+A file whose top level has none of ``parameters``, ``grid``, ``runs`` is one
+parameter set.  The sets are ``runs x grid`` (either defaulting to one empty
+set), each merged over ``parameters``; ``-p`` options override every set.
+"""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from ..errors import ParameterError, ReportError
+
+__all__ = ["parse_assignment", "parse_assignments", "load_params_file", "expand_grid",
+           "parameter_sets"]
+
+_KEYS = ("parameters", "grid", "runs")
+
+
+def _check_name(name: str, source: str) -> str:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ParameterError("parameter name", name, "a Python identifier", source)
+    return name
+
+
+def parse_assignment(text: str, raw: bool = False) -> tuple:
+    """Parse one ``key=value``.
+
+    The value is read as a number when it is one (``2e9`` included), else as YAML
+    (``true``, ``null``, ``[1, 2]``, quoted strings); text YAML cannot read, or reads as
+    a mapping, stays the literal string.  ``raw=True`` always keeps the literal string.
+
+    >>> parse_assignment("confidence=0.9"), parse_assignment("rate=2e9")
+    (('confidence', 0.9), ('rate', 2000000000.0))
+    >>> parse_assignment("title=it's 'odd': {x}")
+    ('title', "it's 'odd': {x}")
+    >>> parse_assignment("baseline=host"), parse_assignment("sizes=[1, 1024]")
+    (('baseline', 'host'), ('sizes', [1, 1024]))
+    """
+    import yaml
+
+    if "=" not in text:
+        raise ParameterError("-p", text, "key=value")
+    key, value = text.split("=", 1)
+    key = _check_name(key.strip(), f"-p {text}")
+    if raw:
+        return key, value
+    for conv in (int, float):
+        try:
+            return key, conv(value)
+        except ValueError:
+            pass
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return key, value
+    if isinstance(parsed, dict) or not _plain(parsed) or (parsed is None and value.strip() not in
+                                                           ("null", "~", "Null", "NULL")):
+        return key, value
+    return key, parsed
+
+
+def _plain(value) -> bool:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return True
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def parse_assignments(items, raw_items=None) -> dict:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (later items win; ``raw_items`` stay strings)."""
+    out = dict(parse_assignment(t) for t in (items or ()))
+    out.update(parse_assignment(t, raw=True) for t in (raw_items or ()))
+    return out
+
+
+def expand_grid(grid: dict) -> list:
+    """Cartesian product of a mapping of lists (a scalar counts as a one-element list).
+
+    >>> expand_grid({"a": [1, 2], "b": "x"})
+    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'x'}]
+    """
+    if not grid:
+        return [{}]
+    keys = list(grid)
+    values = [v if isinstance(v, list) else [v] for v in grid.values()]
+    for k, v in zip(keys, values):
+        _check_name(k, "grid")
+        if not v:
+            raise ParameterError(f"grid.{k}", v, "a non-empty list")
+    return [dict(zip(keys, combo)) for combo in itertools.product(*values)]
+
+
+def load_params_file(path) -> list:
+    """Parameter sets from a YAML file (see the module notes for the format)."""
+    import yaml
+
+    p = Path(path)
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReportError(f"cannot read parameter file {p}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ReportError(f"parameter file {p} is not valid YAML: {exc}") from None
+    if doc is None:
+        return [{}]
+    if not isinstance(doc, dict):
+        raise ReportError(f"parameter file {p}: expected a mapping at the top level, "
+                          f"found {type(doc).__name__}")
+    if not any(k in doc for k in _KEYS):
+        doc = {"parameters": doc}
+    unknown = set(doc) - set(_KEYS)
+    if unknown:
+        raise ReportError(f"parameter file {p}: unknown top-level keys {sorted(unknown)}; "
+                          f"allowed {list(_KEYS)}")
+    common = doc.get("parameters") or {}
+    grid = doc.get("grid") or {}
+    runs = doc.get("runs") or [{}]
+    if not isinstance(common, dict) or not isinstance(grid, dict) or not isinstance(runs, list):
+        raise ReportError(f"parameter file {p}: 'parameters' and 'grid' must be mappings, "
+                          "'runs' a list of mappings")
+    for k in common:
+        _check_name(k, f"{p}: parameters")
+    out = []
+    for r in runs:
+        if not isinstance(r, dict):
+            raise ReportError(f"parameter file {p}: every entry of 'runs' must be a mapping, found {r!r}")
+        for k in r:
+            _check_name(k, f"{p}: runs")
+        for g in expand_grid(grid):
+            out.append({**common, **r, **g})
+    return out
+
+
+def parameter_sets(params_file=None, assignments=None, raw_assignments=None) -> list:
+    """All parameter sets of a batch: the file's sets with ``-p`` / ``-r`` assignments on top."""
+    sets = load_params_file(params_file) if params_file else [{}]
+    over = parse_assignments(assignments, raw_assignments)
+    return [{**s, **over} for s in sets]
