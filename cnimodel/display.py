@@ -38,5 +38,7 @@ def to_display(df, digits: int = 4):
             if str(col).endswith(suffix) and df[col].dtype.kind in "fiu":
                 out[col] = df[col] * scale if scale != 1.0 else df[col]
                 break
+    numeric = [c for c in out.columns if out[c].dtype.kind == "f"]
+    out[numeric] = out[numeric].round(digits)
     out.columns = [display_name(str(c)) for c in df.columns]
-    return out.round(digits)
+    return out

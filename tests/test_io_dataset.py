@@ -140,3 +140,27 @@ def test_bundled_lab_dataset_if_present(repo):
     assert set(df.path) <= {"host", "bridge", "overlay", "routing", "underlay"}
     stream = df[(df.tool == "netperf") & (df.test == "stream")]
     assert stream.transactions_per_s.isna().all() and stream.latency_mean_s.isna().all()
+
+
+def test_external_config_for_read_only_datasets(corpus, tmp_path):
+    """A dataset.yaml kept outside a read-only dataset applies at its root."""
+    root = corpus / "iperf3-3.16-infrabuilder-2024"
+    cfg = tmp_path / "labels.yaml"
+    cfg.write_text("labels: {link_rate_bps: 40.0e9}\n"
+                   "files:\n"
+                   "  - {glob: 'cilium/*/d*', labels: {path: overlay, cni: cilium}}\n"
+                   "  - {glob: 'baremetal/*/d*', labels: {path: host, cni: baremetal}}\n"
+                   "ignore: ['*/*/s*']\n")
+    df, report = load_dataset(root, config=cfg)
+    assert not report.skipped
+    assert (df.link_rate_bps == 40e9).all()
+    assert set(df.loc[df.cni.notna(), "path"]) == {"overlay", "host"}
+    assert not df.source_file.str.contains("/s[tu][sm]-client").any()
+    assert df.source_file.str.startswith(str(root)).all()
+    # the same mapping, given as a dict, gives the same frame
+    import yaml
+
+    df2, _ = load_dataset(root, config=yaml.safe_load(cfg.read_text()))
+    pd.testing.assert_frame_equal(df, df2)
+    with pytest.raises(DataFormatError):
+        load_dataset(root, config={"labels": [1, 2]})

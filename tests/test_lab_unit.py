@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import subprocess
 import sys
@@ -253,3 +254,18 @@ def test_cli_dry_run_and_help():
     r = subprocess.run([sys.executable, "-m", "cnimodel", "lab", "run", "--out", "x", "--rate",
                         "fast", "--dry-run"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "rate" in r.stderr
+
+
+def test_keep_awake_loops_are_idle_priority_inside_a_lab_namespace():
+    from cnimodel.lab.runner import keep_awake_argvs
+    from cnimodel.lab.topology import Topology
+
+    topo = Topology("cnm000000-", 1500, None, ("host",), "macvlan")
+    argvs = keep_awake_argvs(topo, (0, 1))
+    assert len(argvs) == 2
+    for cpu, argv in zip((0, 1), argvs):
+        assert argv[:4] == ["ip", "netns", "exec", topo.ns("n1")]
+        assert argv[4:7] == ["chrt", "-i", "0"] and argv[7:9] == ["taskset", "-c"]
+        assert argv[9] == str(cpu)
+        assert f"kill -0 {os.getpid()}" in argv[-1]
+    assert len(keep_awake_argvs(topo, (0, 0))) == 1

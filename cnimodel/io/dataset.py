@@ -120,6 +120,11 @@ def _load_yaml(path):
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "document"
         raise DataFormatError(path, where, "valid dataset.yaml", found=str(exc)[:120]) from None
+    return _parse_config(doc, path)
+
+
+def _parse_config(doc, path):
+    """Validate a parsed dataset.yaml document (``path`` names it in errors)."""
     doc = doc or {}
     if not isinstance(doc, dict):
         raise DataFormatError(path, "top level", "a mapping (labels, files, ignore)",
@@ -145,7 +150,7 @@ def _load_yaml(path):
 
 
 def load_dataset(directory, strict: bool = False, intervals: bool = False,
-                 validate_intervals: bool = True):
+                 validate_intervals: bool = True, config=None):
     """Read every benchmark file under ``directory`` into ONE tidy frame.
 
     Parameters
@@ -162,6 +167,11 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
         ``intervals=False`` and the file has iperf3's own layout, which is about twice
         as fast on large datasets; a corrupted byte inside an interval array then goes
         unnoticed (the start and end objects, which give every row value, are parsed).
+    config : str, os.PathLike or dict, optional
+        A ``dataset.yaml`` kept outside the dataset (a file path, or the parsed mapping),
+        applied at ``directory`` as if it were its root ``dataset.yaml``, for datasets
+        you cannot write to (a read-only share, the shared corpus).  A ``dataset.yaml``
+        inside the directory still applies, on top of it.
 
     Returns
     -------
@@ -188,10 +198,19 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
         raise DataFormatError(root, "directory", "an existing dataset directory", found="none")
     report = LoadReport(root=root)
     rows, ivals = [], []
+    if config is None:
+        outer = None
+    elif isinstance(config, dict):
+        outer = _parse_config(config, "<config>")
+    else:
+        outer = _load_yaml(os.fspath(config))
 
     def walk(dirpath, rel_parts, ctx):
         # ctx: (labels dict, list of (yaml_dir_rel_parts, cfg)), innermost root depth
         labels, cfgs, root_depth = ctx
+        if not rel_parts and outer is not None:
+            labels = {**labels, **outer["labels"]}
+            cfgs = cfgs + [(0, outer)]
         ypath = os.path.join(dirpath, "dataset.yaml")
         if os.path.isfile(ypath):
             cfg = _load_yaml(ypath)

@@ -134,6 +134,12 @@ class LabConfig:
         wait 4 s of padding after every run).
     stream_time_s : int
         netperf TCP_STREAM ``-l`` [s].
+    keep_awake : bool
+        Run a SCHED_IDLE busy loop on the client and server CPUs during the run so the
+        vCPUs never halt.  Measured here (2-vCPU Firecracker VM, no cpuidle driver): a
+        64-byte TCP_RR p50 was bimodal, 16-25 us or 80-87 us (7 of 18 runs slow),
+        the slow mode being the wake-up of a halted vCPU; with the busy loops 12 of 12
+        runs gave 16-25 us.  SCHED_IDLE tasks yield to every normal task at once.
     """
 
     paths: tuple = PATH_NAMES
@@ -150,6 +156,7 @@ class LabConfig:
     rr_transactions: int = 3000
     crr_transactions: int = 1500
     stream_time_s: int = 1
+    keep_awake: bool = True
     quick: bool = False
     extra: dict = field(default_factory=dict)
 

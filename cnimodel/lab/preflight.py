@@ -26,7 +26,8 @@ _NONFREE = ("netperf is in Debian's non-free component: add `non-free` to the Co
             "`apt-get update && apt-get install netperf`")
 
 #: Executables the lab runs, and the Debian package providing each.
-TOOLS = {"ip": "iproute2", "tc": "iproute2", "taskset": "util-linux", "nice": "coreutils",
+TOOLS = {"ip": "iproute2", "tc": "iproute2", "taskset": "util-linux", "chrt": "util-linux",
+         "nice": "coreutils",
          "sysctl": "procps",
          "iperf3": "iperf3", "netperf": "netperf", "netserver": "netperf"}
 

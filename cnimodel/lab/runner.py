@@ -72,6 +72,24 @@ def server_argvs(ep, cpus) -> dict:
                                  "-p", str(NETPERF_PORT)], NETPERF_PORT)}
 
 
+def keep_awake_argvs(topo, cpus) -> list:
+    """Busy loops at SCHED_IDLE (``chrt -i 0``), one per lab CPU, inside the run's first node
+    namespace (so ``cnimodel lab clean`` finds them by namespace); each loop also ends by
+    itself once the lab process is gone (``kill -0`` on its pid)."""
+    me = os.getpid()
+    return [["ip", "netns", "exec", topo.ns("n1"), "chrt", "-i", "0", "taskset", "-c", str(c),
+             "sh", "-c", f"while kill -0 {me} 2>/dev/null; do :; done"]
+            for c in sorted(set(cpus))]
+
+
+def _start_keep_awake(guard, topo, cpus, record) -> None:
+    for argv in keep_awake_argvs(topo, cpus):
+        proc = guard.track(subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        record.append({"path": None, "tool": "keep-awake", "command": shlex.join(argv),
+                       "pid": proc.pid})
+
+
 def estimate_seconds(cfg: LabConfig) -> float:
     """Expected wall time of a run [s] (fixed test durations + measured per-test overhead)."""
     per_rep = sum(t.duration_s + _PER_TEST_OVERHEAD_S for t in bench_specs(cfg))
@@ -165,13 +183,18 @@ def _run_condition(cfg, cond, guard, prefix, underlay_kind, dest: Path, bar, run
            "tools": run_info["tools"], "kernel_features": run_info["kernel_features"],
            "topology": topo.describe(),
            "pinning": {"client_cpu": cpus[0], "server_cpu": cpus[1], "niceness": NICENESS,
+                       "keep_awake": cfg.keep_awake,
                        "how": "taskset -c and nice -n on every client and server; "
-                              "netperf -T client,server"},
+                              "netperf -T client,server"
+                              + ("; SCHED_IDLE busy loop on each lab CPU (vCPUs never halt)"
+                                 if cfg.keep_awake else "")},
            "plan": run_info["plan"], "servers": [], "files": []}
     guard.namespaces += topo.namespaces()
     try:
         man["build_commands"] = [shlex.join(c) for c in topo.build()]
         _start_servers(guard, topo, cpus, man["servers"])
+        if cfg.keep_awake:
+            _start_keep_awake(guard, topo, cpus, man["servers"])
         eps = topo.endpoints()
         for task in plan_condition(cfg, cond):
             bar.set_postfix_str(f"{cond.name} {task.path} {task.test.stem} r{task.repetition}",
