@@ -146,7 +146,7 @@ def test_external_config_for_read_only_datasets(corpus, tmp_path):
     """A dataset.yaml kept outside a read-only dataset applies at its root."""
     root = corpus / "iperf3-3.16-infrabuilder-2024"
     cfg = tmp_path / "labels.yaml"
-    cfg.write_text("labels: {link_rate_bps: 40.0e9}\n"
+    cfg.write_text("labels: {link_rate_bps: 4.0e+10}\n"
                    "files:\n"
                    "  - {glob: 'cilium/*/d*', labels: {path: overlay, cni: cilium}}\n"
                    "  - {glob: 'baremetal/*/d*', labels: {path: host, cni: baremetal}}\n"

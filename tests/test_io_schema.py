@@ -30,3 +30,14 @@ def test_frame_from_rows_dtypes_and_missing():
     assert df.underlay_mtu_bytes.dtype == "float64"
     assert list(conform(df).columns) == list(df.columns)
     assert len(empty_frame()) == 0 and len(frame_from_rows([])) == 0
+
+
+def test_missing_label_values_stay_missing():
+    from cnimodel.io.schema import frame_from_rows
+
+    df = frame_from_rows([{"tool": "iperf3", "cni": "cilium", "shaped": True, "repetition": 1},
+                          {"tool": "iperf3"}])
+    assert df["cni"].isna().tolist() == [False, True]
+    assert df["shaped"].isna().tolist() == [False, True]
+    assert df["repetition"].isna().tolist() == [False, True]
+    assert "nan" not in df["cni"].dropna().tolist()

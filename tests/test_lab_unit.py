@@ -256,16 +256,13 @@ def test_cli_dry_run_and_help():
     assert r.returncode == 2 and "rate" in r.stderr
 
 
-def test_keep_awake_loops_are_idle_priority_inside_a_lab_namespace():
+def test_keep_awake_loops_are_idle_priority_and_end_with_the_run():
     from cnimodel.lab.runner import keep_awake_argvs
-    from cnimodel.lab.topology import Topology
 
-    topo = Topology("cnm000000-", 1500, None, ("host",), "macvlan")
-    argvs = keep_awake_argvs(topo, (0, 1))
+    argvs = keep_awake_argvs((0, 1))
     assert len(argvs) == 2
     for cpu, argv in zip((0, 1), argvs):
-        assert argv[:4] == ["ip", "netns", "exec", topo.ns("n1")]
-        assert argv[4:7] == ["chrt", "-i", "0"] and argv[7:9] == ["taskset", "-c"]
-        assert argv[9] == str(cpu)
+        assert argv[:3] == ["chrt", "-i", "0"] and argv[3:5] == ["taskset", "-c"]
+        assert argv[5] == str(cpu)
         assert f"kill -0 {os.getpid()}" in argv[-1]
-    assert len(keep_awake_argvs(topo, (0, 0))) == 1
+    assert len(keep_awake_argvs((0, 0))) == 1

@@ -165,12 +165,13 @@ def _infer_array(values):
     """Array for a label column: float64 if every value is numeric, else string."""
     import pandas as pd
 
-    present = [v for v in values if v is not None]
+    missing = [v is None or (isinstance(v, float) and v != v) for v in values]  # None / NaN
+    present = [v for v, m in zip(values, missing) if not m]
     if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        return np.array([np.nan if v is None else v for v in values], dtype="float64")
+        return np.array([np.nan if m else v for v, m in zip(values, missing)], dtype="float64")
     if present and all(isinstance(v, bool) for v in present):
-        return pd.array(values, dtype="boolean")
-    return pd.array([None if v is None else str(v) for v in values], dtype="string")
+        return pd.array([None if m else v for v, m in zip(values, missing)], dtype="boolean")
+    return pd.array([None if m else str(v) for v, m in zip(values, missing)], dtype="string")
 
 
 def frame_from_rows(rows, columns=COLUMNS, extra_order=None):

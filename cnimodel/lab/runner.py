@@ -72,18 +72,19 @@ def server_argvs(ep, cpus) -> dict:
                                  "-p", str(NETPERF_PORT)], NETPERF_PORT)}
 
 
-def keep_awake_argvs(topo, cpus) -> list:
-    """Busy loops at SCHED_IDLE (``chrt -i 0``), one per lab CPU, inside the run's first node
-    namespace (so ``cnimodel lab clean`` finds them by namespace); each loop also ends by
-    itself once the lab process is gone (``kill -0`` on its pid)."""
+def keep_awake_argvs(cpus) -> list:
+    """Busy loops at SCHED_IDLE (``chrt -i 0``), one per lab CPU.  They run outside the lab's
+    namespaces (a process dying slowly inside one would hold it), are killed by pid at
+    teardown, and each also ends by itself once the lab process is gone (``kill -0`` on
+    its pid), so not even a SIGKILLed run leaves one behind."""
     me = os.getpid()
-    return [["ip", "netns", "exec", topo.ns("n1"), "chrt", "-i", "0", "taskset", "-c", str(c),
+    return [["chrt", "-i", "0", "taskset", "-c", str(c),
              "sh", "-c", f"while kill -0 {me} 2>/dev/null; do :; done"]
             for c in sorted(set(cpus))]
 
 
-def _start_keep_awake(guard, topo, cpus, record) -> None:
-    for argv in keep_awake_argvs(topo, cpus):
+def _start_keep_awake(guard, cpus, record) -> None:
+    for argv in keep_awake_argvs(cpus):
         proc = guard.track(subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         record.append({"path": None, "tool": "keep-awake", "command": shlex.join(argv),
@@ -194,7 +195,7 @@ def _run_condition(cfg, cond, guard, prefix, underlay_kind, dest: Path, bar, run
         man["build_commands"] = [shlex.join(c) for c in topo.build()]
         _start_servers(guard, topo, cpus, man["servers"])
         if cfg.keep_awake:
-            _start_keep_awake(guard, topo, cpus, man["servers"])
+            _start_keep_awake(guard, cpus, man["servers"])
         eps = topo.endpoints()
         for task in plan_condition(cfg, cond):
             bar.set_postfix_str(f"{cond.name} {task.path} {task.test.stem} r{task.repetition}",
