@@ -215,7 +215,8 @@ def test_interrupted_run_leaves_nothing(tmp_path, sig):
             proc.wait()
     assert proc.returncode == 128 + sig, err[-2000:]
     assert "removed" in err
-    assert not [n for n in lab_namespaces() if n.startswith(prefix)]
+    left = [n for n in lab_namespaces() if n.startswith(prefix)]
+    assert not left, (left, err[-3000:])
     alive = [p for p in pids if Path(f"/proc/{p}").exists() and _comm(p) in ("iperf3", "netserver",
                                                                               "netperf")]
     assert alive == []

@@ -72,14 +72,21 @@ def _alive(pid: int, start_ticks) -> bool:
     return pid > 0 and _proc_start_ticks(pid) is not None and _proc_start_ticks(pid) == start_ticks
 
 
+#: Where ``ip netns add`` bind-mounts named network namespaces (iproute2's NETNS_RUN_DIR).
+NETNS_DIR = Path("/run/netns")
+
+
 def lab_namespaces() -> list:
-    """Names of existing namespaces that carry a lab prefix (from ``ip netns list``)."""
+    """Names of existing namespaces that carry a lab prefix.
+
+    Read from ``/run/netns`` directly rather than parsed from ``ip netns list``, which also
+    queries every namespace's id: its output is the only thing a teardown trusts to know what
+    is left, so it must not depend on a tool that can fail while other namespaces change.
+    """
     try:
-        out = subprocess.run(["ip", "netns", "list"], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True, timeout=30, check=False).stdout
+        names = sorted(os.listdir(NETNS_DIR))
     except FileNotFoundError:
         return []
-    names = [line.split()[0] for line in out.splitlines() if line.strip()]
     return [n for n in names if prefix_of(n)]
 
 
