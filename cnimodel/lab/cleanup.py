@@ -192,10 +192,16 @@ class RunGuard:
         """Final teardown of everything and removal of the state file."""
         try:
             self.teardown()
-            # anything else with our prefix (e.g. created just before an interrupt)
-            rest = [n for n in lab_namespaces() if prefix_of(n) == self.prefix]
-            if rest:
+            # anything else with our prefix (e.g. created just before an interrupt), until
+            # /run/netns holds none: a deletion under heavy load was seen not to stick at once
+            for attempt in range(20):
+                rest = [n for n in lab_namespaces() if prefix_of(n) == self.prefix]
+                if not rest:
+                    break
                 remove_namespaces(rest)
+                time.sleep(0.05 * attempt)
+            else:
+                raise LabError("lab namespaces still present after cleanup: " + ", ".join(rest))
         finally:
             with contextlib.suppress(FileNotFoundError):
                 self.state_file.unlink()
