@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._arrays import _check, _index_of, _wrap
 from .errors import ParameterError
 
 __all__ = ["utilisation", "saturated", "max_utilisation_within_target", "max_pods_per_node",
@@ -45,39 +46,11 @@ __all__ = ["utilisation", "saturated", "max_utilisation_within_target", "max_pod
 
 
 # --------------------------------------------------------------------------- helpers
-def _index_of(*args):
-    for a in args:
-        if hasattr(a, "index") and hasattr(a, "iloc"):
-            return a.index
-    return None
-
-
-def _wrap(value, index):
-    if index is None:
-        return value
-    import pandas as pd
-
-    return pd.Series(np.broadcast_to(value, (len(index),)), index=index)
-
-
 def _num(name, value):
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise ParameterError(name, value, "a number or an array of numbers") from None
-
-
-def _check(name, arr, ok, allowed):
-    ok = np.asarray(ok)
-    if ok.all():
-        return
-    a = np.broadcast_to(np.asarray(arr), np.broadcast_shapes(np.shape(arr), ok.shape))
-    first = a[~np.broadcast_to(ok, a.shape)].flat[0]
-    if isinstance(first, np.generic):
-        first = first.item()
-    if isinstance(first, float) and first.is_integer():
-        first = int(first)
-    raise ParameterError(name, first, allowed)
 
 
 def _positive(name, value, allow_zero=False, allow_inf=False):

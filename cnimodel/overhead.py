@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .encap import get_encap
+from ._arrays import _check, _index_of, _wrap
 from .errors import MTUMisconfigurationError, ParameterError
 
 __all__ = [
@@ -67,21 +68,6 @@ _ACCOUNTING = {"wire": ETH_WIRE_FRAMING_BYTES, "l2": ETH_L2_HEADER_BYTES}
 
 
 # --------------------------------------------------------------------------- helpers
-def _index_of(*args):
-    for a in args:
-        if hasattr(a, "index") and hasattr(a, "iloc"):
-            return a.index
-    return None
-
-
-def _wrap(value, index):
-    if index is None:
-        return value
-    import pandas as pd
-
-    return pd.Series(np.broadcast_to(value, (len(index),)), index=index)
-
-
 def _num(name, value):
     """``value`` as a numpy array: integer arrays stay integer (cheaper checks), else float."""
     try:
@@ -91,21 +77,6 @@ def _num(name, value):
     except (TypeError, ValueError):
         raise ParameterError(name, value, "a number or an array of numbers") from None
     return arr
-
-
-def _check(name, arr, ok, allowed, detail=""):
-    """Raise ParameterError naming the first element of ``arr`` where ``ok`` is False."""
-    ok = np.asarray(ok)
-    if ok.all():
-        return
-    a = np.asarray(arr)
-    a = np.broadcast_to(a, np.broadcast_shapes(a.shape, ok.shape))
-    first = a[~np.broadcast_to(ok, a.shape)].flat[0]
-    if isinstance(first, np.generic):
-        first = first.item()
-    if isinstance(first, float) and first.is_integer():
-        first = int(first)
-    raise ParameterError(name, first, allowed, detail)
 
 
 def _ip_version(name, v):
