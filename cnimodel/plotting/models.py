@@ -19,18 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._style import get_ax
+
 __all__ = ["plot_measured_vs_predicted", "plot_residuals", "plot_latency_vs_load",
            "plot_throughput_vs_mtu"]
 
 _MARKERS = {"link": "o", "cpu": "s", "window": "^", "loss": "v", "packet_rate": "D"}
-
-
-def _axes(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6.4, 4.2))
-    return ax
 
 
 def _scale(quantity):
@@ -50,7 +44,7 @@ def plot_measured_vs_predicted(fit_result, quantity=None, ax=None):
         One of the fitted quantities (``"tcp_rr_latency"``, ``"tcp_stream_throughput"``, ...);
         default the most frequent one.
     """
-    ax = _axes(ax)
+    ax = get_ax(ax)
     r = getattr(fit_result, "residuals", fit_result)
     q = quantity or r["quantity"].value_counts().index[0]
     r = r[r["quantity"] == q]
@@ -70,7 +64,7 @@ def plot_measured_vs_predicted(fit_result, quantity=None, ax=None):
 
 def plot_residuals(fit_result, x="msg_size_bytes", ax=None):
     """Relative residuals (predicted / measured - 1, in %) of a fit against a column, per path."""
-    ax = _axes(ax)
+    ax = get_ax(ax)
     r = getattr(fit_result, "residuals", fit_result)
     for path, g in r.groupby("path", sort=False):
         xv = g[x] if x in g else np.arange(len(g))
@@ -95,7 +89,7 @@ def plot_latency_vs_load(params=None, paths=("host", "bridge", "overlay", "routi
     """
     from ..latency import rr_latency
 
-    ax = _axes(ax)
+    ax = get_ax(ax)
     rho = np.linspace(0.0, max_load, 60)
     key = "latency_mean_s" if quantile == "mean" else f"latency_{quantile}_s"
     for path in paths:
@@ -120,7 +114,7 @@ def plot_throughput_vs_mtu(params=None, paths=("host", "bridge", "overlay", "rou
     """
     from ..predict import predict
 
-    ax = _axes(ax)
+    ax = get_ax(ax)
     mtus = np.asarray(mtus if mtus is not None else np.linspace(1280, 9000, 40).round())
     for i, path in enumerate(paths):
         df = predict(params, path=path, underlay_mtu_bytes=mtus, link_rate_bps=link_rate_bps,
