@@ -64,7 +64,7 @@ QUANTITIES = (
 )
 _SCALE_FLOOR = {"base_rtt_s": 10e-6, "crr_connection_s": 10e-6, "crr_conntrack_s": 1e-6,
                 "latency_per_byte_s": 1e-10, "cpu_per_byte_s": 1e-10,
-                "cpu_per_wire_packet_s": 1e-7}
+                "cpu_per_wire_packet_s": 1e-7, "cpu_per_call_s": 1e-7}
 _UNREGULARISED = ("base_rtt_s",)
 #: Residuals (log units) below this are never outliers, however tight the rest [1].
 _OUTLIER_FLOOR = 0.15
@@ -185,7 +185,9 @@ def prepare(df: pd.DataFrame, *, accounting=None, quantities=None, shaper_burst_
         sc[col] = pd.to_numeric(d[col], errors="coerce").to_numpy(dtype=float) if col in d else default
     sc["underlay_mtu_bytes"] = sc["underlay_mtu_bytes"].fillna(1500.0)
     sc["streams"] = sc["streams"].fillna(1.0)
-    sc.loc[sc.test == "stream", "msg_size_bytes"] = np.nan
+    # TCP stream rows keep their send size (netperf -m / "Local Send Size"); UDP stream rows
+    # are modelled with full datagrams
+    sc.loc[(sc.test == "stream") & (sc.protocol == "udp"), "msg_size_bytes"] = np.nan
     if shaper_burst_bytes is not None:  # shaped rows: a token bucket, not a physical link
         sc["shaper_burst_bytes"] = np.where(np.isfinite(sc["link_rate_bps"]), float(shaper_burst_bytes), np.nan)
     elif "shaper_burst_bytes" in d:
@@ -200,6 +202,8 @@ def prepare(df: pd.DataFrame, *, accounting=None, quantities=None, shaper_burst_
         sc["accounting"] = d["accounting"].fillna("wire").astype(str).to_numpy()
     elif shaped is not None:  # cnimodel lab datasets: tc tbf counts L2 bytes
         sc["accounting"] = np.where(shaped, "l2", "wire")
+    if "wire_kind" in d:  # a dataset label (cnimodel lab: veth)
+        sc["wire_kind"] = d["wire_kind"].astype(object).where(d["wire_kind"].notna(), "nic").to_numpy()
     if "encap" in d:
         sc["encap"] = d["encap"].astype(object).where(d["encap"].notna(), None).to_numpy()
     sc["pod_mtu_bytes"] = _measured_pod_mtu(d, sc)
@@ -288,7 +292,10 @@ def default_free(scenarios: pd.DataFrame, quantity) -> list:
         free += ["crr_connection_s", "crr_conntrack_s"]
     st = q == "tcp_stream_throughput"
     if st.any():
-        free += ["cpu_per_byte_s", "cpu_per_wire_packet_s"]
+        free += ["cpu_per_byte_s", "cpu_per_call_s"]
+        nic = (scenarios["wire_kind"][st.to_numpy()].astype(str).str.lower() == "nic").any() \
+            if "wire_kind" in scenarios else True
+        free += ["cpu_per_wire_packet_s"] if nic else []   # no MTU-sized packets on veth
         free += [f"hop_cpu_s.{h}" for h in HOP_KINDS if h in paths(st) and h != "wire"]
     return free
 
@@ -473,7 +480,7 @@ _LOSSES = ("linear", "soft_l1", "huber", "cauchy")
 
 #: Parameters that every model quantity depends on affinely (latency, CPU cost per byte, RTT).
 _AFFINE = {"base_rtt_s", "latency_per_byte_s", "propagation_s", "crr_connection_s",
-           "crr_conntrack_s", "cpu_per_byte_s", "cpu_per_wire_packet_s"}
+           "crr_conntrack_s", "cpu_per_byte_s", "cpu_per_wire_packet_s", "cpu_per_call_s"}
 
 
 def _affine_model(apply, names, k, design, is_tp, lean=True):
@@ -699,8 +706,8 @@ def cross_validate(df: pd.DataFrame, by: str = "path", params: ModelParams | Non
     """Leave-one-group-out cross-validation (``by="path"`` or ``by="msg_size_bytes"``).
 
     Each fold fits on every row whose ``by`` value differs from the held-out one and
-    predicts the held-out rows (for ``msg_size_bytes`` only RR/CRR rows carry a size; stream
-    rows stay in every training set).
+    predicts the held-out rows (for ``msg_size_bytes`` only RR/CRR rows are held out; stream
+    rows, whose size is the send size, stay in every training set).
 
     Returns
     -------
@@ -732,6 +739,8 @@ def cross_validate(df: pd.DataFrame, by: str = "path", params: ModelParams | Non
     rows = []
     for v in keys:
         test_mask = (d[by] == v).to_numpy()
+        if by == "msg_size_bytes" and "test" in d:
+            test_mask = test_mask & d["test"].astype(str).str.lower().isin(("rr", "crr")).to_numpy()
         try:
             sc, meas, qty = prepare(d[test_mask], accounting=fit_kw.get("accounting"),
                                     quantities=fit_kw.get("quantities"),

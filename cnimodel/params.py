@@ -50,7 +50,7 @@ DEFAULT_HOP_LATENCY_S = {
 }
 #: CPU time per crossing per (GSO super-)packet [s].  Chosen so that, with
 #: ``cpu_per_byte_s`` and 64 KiB GSO, a single host stream at MTU 9000 reaches ~32 Gbit/s
-#: (InfraBuilder 2024 baremetal single stream: 28-34 Gbit/s) and pod paths 0.70-0.80 of host
+#: (InfraBuilder 2024 baremetal single stream: 28-34 Gbit/s) and pod paths 0.71-0.81 of host
 #: (DOMAIN.md sec. 4: 0.63-0.72); per datagram (no GSO for UDP) a host path costs ~5.9 us,
 #: i.e. ~2 Gbit/s single-thread UDP at MTU 1500 and line rate at MTU 9000 on 10 GbE
 #: (InfraBuilder 2020: 1.8-2.8 Gbit/s); encap + decap = 1.7 us per packet (DOMAIN.md sec. 4).
@@ -83,7 +83,14 @@ SOURCES = {
                  "packet rate, encapsulation +1.7 us per packet",
     "cpu_per_byte_s": "0.15 ns/byte (copy + checksum on a ~2020 server core; with the per-packet costs "
                       "gives ~32 Gbit/s single-stream host at MTU 9000, InfraBuilder 2024)",
-    "cpu_per_wire_packet_s": "0.1 us per MTU-sized packet even with offloads (GRO merge, driver work)",
+    "cpu_per_wire_packet_s": "0.1 us per MTU-sized packet received from a NIC even with offloads (GRO "
+                             "merge, driver work); not charged on a veth wire or a same-node path, "
+                             "which carry the GSO super-packets whole (measured in the cnimodel lab: "
+                             "54-61 KB per packet on the veth wire at MTU 1500 and 9000, host and "
+                             "VXLAN paths, docs/models.md)",
+    "cpu_per_call_s": "1 us per send() call of a bulk stream: order of magnitude of a sendmsg() on a "
+                      "mitigated x86 kernel (syscall entry/exit, socket lock, skb allocation); the "
+                      "fit pins it when the data has two send sizes (iperf3 128 KiB, netperf 16 KiB)",
     "gso_bytes": "65536: Linux GSO_MAX_SIZE / 64 KiB TSO super-packets (include/linux/netdevice.h)",
     "tunnel_offload": "True: NICs and veth segment encapsulated super-packets (UDP tunnel GSO); "
                       "False charges encap/decap and later hops per wire packet (DOMAIN.md sec. 4)",
@@ -148,7 +155,10 @@ class ModelParams:
     cpu_per_byte_s : float
         CPU time per payload byte along the path (copy, checksum) [s/byte].
     cpu_per_wire_packet_s : float
-        CPU time per MTU-sized packet even with offloads [s].
+        CPU time per MTU-sized packet received from a NIC, even with offloads [s].
+    cpu_per_call_s : float
+        CPU time per application send() call of a bulk TCP stream [s] (charged per
+        ``msg_size_bytes``, the send size).
     gso_bytes : float
         Payload of one GSO/TSO super-packet [bytes].
     tunnel_offload : bool
@@ -174,6 +184,7 @@ class ModelParams:
     hop_cpu_s: dict = field(default_factory=lambda: dict(DEFAULT_HOP_CPU_S))
     cpu_per_byte_s: float = 0.15e-9
     cpu_per_wire_packet_s: float = 0.1e-6
+    cpu_per_call_s: float = 1e-6
     gso_bytes: float = 65536.0
     tunnel_offload: bool = True
     tcp_window_bytes: float = 3 * 1024 * 1024
@@ -189,7 +200,7 @@ class ModelParams:
         s(self, "hop_cpu_s", _hop_dict("hop_cpu_s", self.hop_cpu_s, DEFAULT_HOP_CPU_S))
         for name in ("base_rtt_s", "latency_per_byte_s", "propagation_s", "service_cv2",
                      "crr_setup_rtts", "crr_connection_s", "crr_conntrack_s", "cpu_per_byte_s",
-                     "cpu_per_wire_packet_s"):
+                     "cpu_per_wire_packet_s", "cpu_per_call_s"):
             s(self, name, _cost(name, getattr(self, name)))
         for name in ("gso_bytes", "tcp_window_bytes", "mathis_c", "pftk_b", "rto_factor"):
             s(self, name, _cost(name, getattr(self, name), strict=True))
@@ -251,7 +262,7 @@ class ModelParams:
         """Flat names of every fittable number (scalars and ``dict.kind`` hop costs)."""
         scal = ("base_rtt_s", "latency_per_byte_s", "propagation_s", "service_cv2", "crr_setup_rtts",
                 "crr_connection_s", "crr_conntrack_s", "cpu_per_byte_s", "cpu_per_wire_packet_s",
-                "gso_bytes", "tcp_window_bytes")
+                "cpu_per_call_s", "gso_bytes", "tcp_window_bytes")
         return scal + tuple(f"hop_latency_s.{k}" for k in HOP_KINDS) + tuple(
             f"hop_cpu_s.{k}" for k in HOP_KINDS)
 

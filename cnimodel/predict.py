@@ -34,7 +34,7 @@ from .params import ModelParams
 from .paths import HOP_KINDS, get_path
 from .throughput import BOUNDS, mathis_bps, pftk_bps
 
-__all__ = ["predict", "SCENARIO_DEFAULTS", "OUTPUT_COLUMNS"]
+__all__ = ["predict", "SCENARIO_DEFAULTS", "OUTPUT_COLUMNS", "WIRE_KINDS"]
 
 #: Scenario columns and their defaults (NaN: see :func:`predict`).
 SCENARIO_DEFAULTS = {
@@ -42,7 +42,7 @@ SCENARIO_DEFAULTS = {
     "link_rate_bps": 10e9, "accounting": "wire", "ip_version": 4, "protocol": "tcp",
     "test": "stream", "msg_size_bytes": np.nan, "response_size_bytes": np.nan, "streams": 1,
     "load": 0.0, "cores": np.nan, "offload": True, "loss_rate": 0.0, "extra_rtt_s": 0.0,
-    "retransmit_fraction": 0.0, "shaper_burst_bytes": np.nan,
+    "retransmit_fraction": 0.0, "shaper_burst_bytes": np.nan, "wire_kind": "nic",
 }
 #: Columns :func:`predict` adds.
 OUTPUT_COLUMNS = ("pod_mtu_bytes", "mss_bytes", "throughput_bps", "bound", "goodput_bound_bps",
@@ -109,7 +109,12 @@ def _columns(scenarios, columns):
 
 #: Columns whose missing values (NaN / None) take the default (``link_rate_bps`` NaN = unshaped).
 _FILL = ("underlay_mtu_bytes", "accounting", "ip_version", "protocol", "test", "streams", "load",
-         "offload", "loss_rate", "extra_rtt_s", "retransmit_fraction")
+         "offload", "loss_rate", "extra_rtt_s", "retransmit_fraction", "wire_kind")
+#: Send size of a TCP stream when ``msg_size_bytes`` is NaN: iperf3's default ``-l`` for TCP
+#: (128 KiB, iperf3(1) manual) [bytes].
+DEFAULT_SEND_BYTES = 131072.0
+#: Kinds of wire between the nodes (:func:`predict`, column ``wire_kind``).
+WIRE_KINDS = ("nic", "veth")
 
 
 def _fill_default(k, v):
@@ -191,6 +196,7 @@ class _Design:
     def __init__(self, cols, n):
         g = lambda k: cols.get(k, SCENARIO_DEFAULTS[k])  # noqa: E731
         self.n = n
+        self.cats = {}
         # paths: per unique path a row of hop counts
         self.codes, uniq = _factorize("path", g("path"))
         self.paths = [get_path(u) for u in uniq]
@@ -205,6 +211,16 @@ class _Design:
         self.n_wire = cu[:, _HOPS.index("wire")][self.codes]
         self.no_wire = _uniform(self.n_wire == 0) if np.ndim(self.n_wire) else bool(self.n_wire == 0)
         self.n_nf = cu[:, _HOPS.index("netfilter")][self.codes]
+        # MTU-sized packets exist only where a path crosses a NIC: a veth wire and same-node
+        # paths carry the GSO super-packets whole (docs/models.md, "Wire packets")
+        wc, wu = _factorize("wire_kind", g("wire_kind"))
+        wu = [str(w).lower() for w in wu]
+        for w in wu:
+            if w not in WIRE_KINDS:
+                raise ParameterError("wire_kind", w, "'nic' or 'veth'")
+        nic = np.array([w == "nic" for w in wu])[wc] if len(wu) > 1 else wu[0] == "nic"
+        self.cats["wire_kind"] = (wc, wu)
+        self.wire_pkt = _uniform(np.where(self.n_wire > 0, nic, False).astype(float))
         # tests and protocols
         tc, tu = _factorize("test", g("test"))
         tu = [str(t).lower() for t in tu]
@@ -212,7 +228,7 @@ class _Design:
             if t not in _TESTS:
                 raise ParameterError("test", t, "'stream', 'rr' or 'crr'")
         self.test = np.array([_TESTS.index(t) for t in tu])[tc] if len(tu) > 1 else _TESTS.index(tu[0])
-        self.cats = {"path": (self.codes, [p.name for p in self.paths]), "test": (tc, tu)}
+        self.cats.update({"path": (self.codes, [p.name for p in self.paths]), "test": (tc, tu)})
         pc, pu = _factorize("protocol", g("protocol"))
         pu = [str(t).lower() for t in pu]
         for t in pu:
@@ -249,6 +265,7 @@ class _Design:
         _first_bad("response_size_bytes", resp, np.isnan(resp) | ((resp >= 0) & np.isfinite(resp)), ">= 0 bytes")
         self.msg_raw = msg
         self.msg = np.where(np.isnan(msg), 1.0, msg)
+        self.send = _uniform(np.where(np.isnan(msg), DEFAULT_SEND_BYTES, np.maximum(msg, 1.0)))
         self.resp = self.msg if np.isnan(resp).all() else np.where(np.isnan(resp), self.msg, resp)
         self._bytes(cols, g)
 
@@ -401,9 +418,10 @@ def _evaluate(params, d: _Design, queue=None, lean=False):
         return _lean_throughput(p, d, out, c_all, c_tun, rtt, is_stream, has_stream)
     # ---- throughput bounds
     seg = _w(d.offload, np.maximum(p.gso_bytes, d.mss), d.mss)
-    c_tcp = p.cpu_per_byte_s + (c_all - c_tun) / seg + (p.cpu_per_wire_packet_s + c_tun) / d.mss
+    c_wire = p.cpu_per_wire_packet_s * d.wire_pkt
+    c_tcp = p.cpu_per_byte_s + p.cpu_per_call_s / d.send + (c_all - c_tun) / seg + (c_wire + c_tun) / d.mss
     if _any(d.udp):
-        c_udp = p.cpu_per_byte_s + (c_all + p.cpu_per_wire_packet_s) / d.udp_d
+        c_udp = p.cpu_per_byte_s + (c_all + c_wire) / d.udp_d
         c_byte = _w(d.udp, c_udp, c_tcp)
     else:
         c_byte = c_tcp
@@ -452,9 +470,9 @@ def _evaluate(params, d: _Design, queue=None, lean=False):
         nseg_resp = nseg_req if d.resp is d.msg else np.maximum(1.0, np.ceil(d.resp / seg))
         npk_req = np.maximum(1.0, np.ceil(d.msg / d.payload))
         npk = 2 * npk_req if d.resp is d.msg else npk_req + np.maximum(1.0, np.ceil(d.resp / d.payload))
-        per_tx = (c_all * (nseg_req + nseg_resp) + p.cpu_per_wire_packet_s * npk
+        per_tx = (c_all * (nseg_req + nseg_resp) + c_wire * npk
                   + p.cpu_per_byte_s * (d.msg + d.resp))
-        per_tx = _w(crr, per_tx + 2 * p.crr_setup_rtts * (c_all + p.cpu_per_wire_packet_s)
+        per_tx = _w(crr, per_tx + 2 * p.crr_setup_rtts * (c_all + c_wire)
                     + p.crr_connection_s, per_tx)
         cores_lat = out["transactions_per_s"] * per_tx
         out["cpu_cores_used"] = _w(is_stream, cores_stream, cores_lat) if has_stream else cores_lat
@@ -470,9 +488,10 @@ def _lean_throughput(p, d, out, c_all, c_tun, rtt, is_stream, has_stream):
     """Throughput only (same formulas as :func:`_evaluate`), for the calibration."""
     out["rtt_s"] = rtt
     seg = _w(d.offload, np.maximum(p.gso_bytes, d.mss), d.mss)
-    c_byte = p.cpu_per_byte_s + (c_all - c_tun) / seg + (p.cpu_per_wire_packet_s + c_tun) / d.mss
+    c_wire = p.cpu_per_wire_packet_s * d.wire_pkt
+    c_byte = p.cpu_per_byte_s + p.cpu_per_call_s / d.send + (c_all - c_tun) / seg + (c_wire + c_tun) / d.mss
     if _any(d.udp):
-        c_byte = _w(d.udp, p.cpu_per_byte_s + (c_all + p.cpu_per_wire_packet_s) / d.udp_d, c_byte)
+        c_byte = _w(d.udp, p.cpu_per_byte_s + (c_all + c_wire) / d.udp_d, c_byte)
     cores = d.cores
     if np.ndim(cores) or np.isnan(cores):
         cores = _w(np.isnan(cores), p.cpu_cores if p.cpu_cores else d.streams, cores)
@@ -529,7 +548,8 @@ def predict(params=None, scenarios=None, **columns) -> pd.DataFrame:
         - ``link_rate_bps`` [bit/s] (NaN or inf: unshaped, no link bound / serialization);
           ``accounting`` ('wire' | 'l2'); ``ip_version`` (4 | 6); ``protocol`` ('tcp' | 'udp');
         - ``test`` ('stream' | 'rr' | 'crr'); ``msg_size_bytes`` [bytes] (rr/crr request;
-          UDP datagram; NaN: 1 byte for rr, full segments for stream);
+          UDP datagram; TCP stream: the send size, one ``send()`` call each; NaN: 1 byte for
+          rr, the largest datagram for UDP, 128 KiB (iperf3's default) for a TCP stream);
           ``response_size_bytes`` [bytes] (default = request);
         - ``streams`` [1]; ``cores`` [1] (NaN: one per stream); ``offload`` (TSO/GSO/GRO);
         - ``load`` utilisation rho of the path's bottleneck, ``0 <= rho < 1`` [1];
@@ -539,7 +559,10 @@ def predict(params=None, scenarios=None, **columns) -> pd.DataFrame:
           bound becomes ``link_rate_bps * efficiency * (1 - retransmit_fraction)``;
         - ``shaper_burst_bytes`` [bytes]: the link is a token-bucket shaper (``tc tbf``) with this
           bucket: a message's first ``burst`` wire bytes leave without waiting for tokens
-          (NaN: a physical link, every byte serialized at ``link_rate_bps``).
+          (NaN: a physical link, every byte serialized at ``link_rate_bps``);
+        - ``wire_kind`` ('nic' | 'veth'): what connects the nodes.  A NIC receives MTU-sized
+          frames (``cpu_per_wire_packet_s`` each, even with TSO/GRO); a veth wire, like a
+          same-node path, carries the GSO super-packets whole, so that cost is not charged.
         Same-node paths (no ``wire`` hop) have no link bound and no serialization.
 
     Returns

@@ -88,6 +88,7 @@ def test_quick_run_layout_and_manifest(quick_run):
     assert ds["labels"]["underlay_mtu_bytes"] == 1500 and ds["labels"]["link_rate_bps"] == 2e9
     assert ds["labels"]["underlay_kind"] in ("macvlan", "ipvlan")
     assert ds["labels"]["underlay_kind"] == manifest["topology"]["underlay_kind"]
+    assert ds["labels"]["wire_kind"] == manifest["topology"]["wire"]["kind"] == "veth"
     for key in ("cnimodel_version", "start_time", "end_time", "loadavg_start", "loadavg_end",
                 "tools", "machine", "topology", "files", "servers"):
         assert manifest[key], key
@@ -100,6 +101,12 @@ def test_quick_run_layout_and_manifest(quick_run):
     for f in manifest["files"]:
         assert f["exit_status"] == 0, f
         assert f["command"].startswith("ip netns exec ") and f["start_time"] <= f["end_time"]
+    assert [b["repetition"] for b in manifest["blocks"]] == [1]
+    # the wire's RX counters: a TCP stream over a wire path moves its bytes across the wire
+    # (as GSO super-packets on veth: far more than one MTU per packet)
+    st = [f for f in manifest["files"] if f["test"] == "iperf3-tcp-p1" and f["path"] == "host"]
+    rx = st[0]["wire_rx"]["w2"]
+    assert rx["bytes"] > 1e6 and rx["bytes"] / rx["packets"] > 1500
     for path in PATH_NAMES:
         files = sorted((out / path).iterdir())
         assert len([p for p in files if p.suffix == ".json"]) == 4

@@ -13,7 +13,8 @@ import yaml
 from cnimodel.errors import LabError, ParameterError
 from cnimodel.lab import naming, preflight
 from cnimodel.lab.manifest import condition_dataset_yaml, root_dataset_yaml
-from cnimodel.lab.plan import Condition, LabConfig, parse_rate, plan_condition, rate_label, bench_specs
+from cnimodel.lab.plan import (Condition, LabConfig, bench_specs, block_order, parse_rate,
+                               plan_condition, rate_label)
 from cnimodel.lab.runner import client_argv, estimate_seconds, server_argvs
 from cnimodel.lab.topology import TbfShaper, Topology
 from cnimodel.paths import PATH_NAMES
@@ -116,6 +117,16 @@ def test_parse_rate_rejects_garbage():
     assert rate_label(2e9) == "2g" and rate_label(None) == "unshaped" and rate_label(5e8) == "500m"
 
 
+def test_blocks_interleave_conditions_within_each_repetition():
+    cfg = LabConfig(repeat=3)
+    blocks = block_order(cfg)
+    conds = cfg.conditions()
+    assert len(conds) == 4 and len(blocks) == 3 * len(conds)
+    assert [r for r, _ in blocks] == sorted(r for r, _ in blocks)     # repetition-major
+    for rep in (1, 2, 3):
+        assert [c for r, c in blocks if r == rep] == conds           # every condition once
+
+
 def test_plan_interleaves_paths_and_rotates_order():
     cfg = LabConfig(repeat=3)
     cond = cfg.conditions()[0]
@@ -188,7 +199,8 @@ def test_dataset_yaml_layout():
     topo = Topology("cnmabcdef-", 1500, TbfShaper(2e9), PATH_NAMES, "macvlan")
     d = condition_dataset_yaml(cond, topo.describe(), repeat=3)
     assert d["labels"] == {"condition": "mtu1500-2g", "underlay_mtu_bytes": 1500,
-                           "link_rate_bps": 2e9, "shaped": True, "underlay_kind": "macvlan"}
+                           "link_rate_bps": 2e9, "shaped": True, "underlay_kind": "macvlan",
+                           "wire_kind": "veth"}
     globs = {f["glob"]: f["labels"] for f in d["files"]}
     assert globs["overlay/*"] == {"encap": "vxlan", "pod_mtu_bytes": 1450}
     assert globs["*/*-r3.*"] == {"repetition": 3}

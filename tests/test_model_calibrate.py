@@ -106,3 +106,20 @@ def test_non_affine_parameter_uses_the_general_path():
     df = sc.assign(throughput_bps=predict(truth, sc)["throughput_bps"])
     res = fit(df, free=["gso_bytes"], prior_weight=0.0)
     assert res.params.gso_bytes == pytest.approx(32768.0, rel=1e-3)
+
+
+def test_fit_separates_the_per_call_cost_with_two_send_sizes():
+    """Stream rows with two send sizes (iperf3 128 KiB, netperf 16 KiB) pin cpu_per_call_s."""
+    truth = ModelParams(cpu_per_call_s=8e-6)
+    sc = pd.DataFrame({"path": np.repeat(["host", "overlay", "routing"], 4),
+                       "msg_size_bytes": np.tile([131072.0, 16384.0], 6), "test": "stream",
+                       "underlay_mtu_bytes": 1500.0, "link_rate_bps": np.nan,
+                       "wire_kind": "veth"})
+    data = predict(truth, sc)[["path", "test", "msg_size_bytes", "underlay_mtu_bytes",
+                               "link_rate_bps", "wire_kind", "throughput_bps"]]
+    data["protocol"] = "tcp"
+    res = fit(data)
+    est = res.estimates.set_index("parameter")
+    assert "cpu_per_wire_packet_s" not in est.index          # veth: no wire packets to fit
+    assert est.loc["cpu_per_call_s", "estimate"] == pytest.approx(8e-6, rel=0.02)
+    assert np.isfinite(est.loc["cpu_per_call_s", "std_error"])

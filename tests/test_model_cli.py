@@ -20,6 +20,17 @@ def test_predict_json_keys_and_values(capsys):
     assert d["throughput_bps"] == pytest.approx(40e9 * 8898 / 9038)
 
 
+def test_predict_wire_and_send_size(capsys):
+    def tp(*extra):
+        assert main(["predict", "--path", "host", "--link-gbps", "0", "--json", *extra]) == 0
+        return json.loads(capsys.readouterr().out)["throughput_bps"]
+
+    veth = [tp("--wire", "veth", "--mtu", m) for m in ("1500", "9000")]
+    assert veth[0] == pytest.approx(veth[1], rel=1e-12)          # no MTU-sized packets on veth
+    assert tp("--mtu", "9000") > tp("--mtu", "1500")              # a NIC: wire packets cost CPU
+    assert tp("--msg-size", "16384") < tp()                       # more send() calls per byte
+
+
 def test_predict_rr_text_and_multiple_paths(capsys):
     assert main(["predict", "--path", "host,overlay", "--test", "rr", "--load", "0.5",
                  "--queue", "mm1", "--msg-size", "1024"]) == 0

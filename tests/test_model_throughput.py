@@ -114,3 +114,50 @@ def test_throughput_never_exceeds_the_link_bound(path, mtu, rate, streams, acc, 
         assert r["throughput_bps"] <= rate
     assert r["throughput_bps"] > 0
     assert str(r["bound"]) in ("link", "cpu", "window", "loss", "packet_rate")
+
+
+def _unshaped(path, mtu, **kw):
+    from cnimodel.predict import predict
+
+    return predict(path=path, underlay_mtu_bytes=mtu, link_rate_bps=np.inf, **kw)
+
+
+def test_wire_packets_are_charged_only_on_a_nic():
+    """A NIC receives MTU-sized frames (cpu_per_wire_packet_s each); a veth wire and a same-node
+    path carry the GSO super-packets whole, so their CPU bound does not depend on the MTU."""
+    p = ModelParams(cpu_per_wire_packet_s=0.5e-6)
+    paths = ["host", "routing", "underlay", "overlay"]
+    nic = {m: _unshaped(paths, m).throughput_bps.to_numpy() for m in (1500, 9000)}
+    from cnimodel.predict import predict
+
+    veth = {m: predict(p, path=paths, underlay_mtu_bytes=m, link_rate_bps=np.inf,
+                       wire_kind="veth").throughput_bps.to_numpy() for m in (1500, 9000)}
+    nic_p = {m: predict(p, path=paths, underlay_mtu_bytes=m, link_rate_bps=np.inf,
+                        wire_kind="nic").throughput_bps.to_numpy() for m in (1500, 9000)}
+    assert (nic[9000] > nic[1500]).all()
+    assert (nic_p[9000] / nic_p[1500] > nic[9000] / nic[1500]).all()   # larger cost, larger gain
+    np.testing.assert_allclose(veth[9000], veth[1500], rtol=1e-12)
+    assert (veth[1500] > nic_p[1500]).all()
+    # same-node: no NIC, whatever the label
+    b = [float(predict(p, path="bridge", underlay_mtu_bytes=m, wire_kind=w).throughput_bps[0])
+         for m in (1500, 9000) for w in ("nic", "veth")]
+    assert b == pytest.approx([b[0]] * 4, rel=1e-12)
+
+
+def test_wire_kind_is_validated():
+    with pytest.raises(ParameterError, match="wire_kind"):
+        _unshaped("host", 1500, wire_kind="fibre")
+
+
+@given(st.sampled_from(list(PATH_NAMES)), st.floats(1, 1 << 20), st.floats(1, 1 << 20))
+@settings(max_examples=50, deadline=None)
+def test_smaller_sends_never_raise_the_cpu_bound(path, a, b):
+    """Every send() call costs cpu_per_call_s: fewer bytes per call, more CPU per byte."""
+    small, large = sorted((a, b))
+    t = _unshaped(path, 1500, msg_size_bytes=[small, large]).throughput_bps.to_numpy()
+    assert t[0] <= t[1] * (1 + 1e-12)
+
+
+def test_default_send_size_is_iperf3s_128_kib():
+    t = _unshaped("host", 1500, msg_size_bytes=[np.nan, 131072.0]).throughput_bps.to_numpy()
+    assert t[0] == pytest.approx(t[1], rel=1e-12)

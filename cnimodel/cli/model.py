@@ -52,7 +52,10 @@ def register(sub):
     p.add_argument("--ip", type=int, choices=(4, 6), default=4)
     p.add_argument("--protocol", choices=("tcp", "udp"), default="tcp")
     p.add_argument("--test", choices=("stream", "rr", "crr"), default="stream")
-    p.add_argument("--msg-size", type=float, help="request size in bytes (rr/crr; UDP datagram)")
+    p.add_argument("--msg-size", type=float, help="request size in bytes (rr/crr; UDP datagram; "
+                   "send size of a TCP stream, default 131072)")
+    p.add_argument("--wire", choices=("nic", "veth"), default="nic",
+                   help="what connects the nodes: a NIC (default) or a veth pair (the lab)")
     p.add_argument("--streams", type=int, default=1)
     p.add_argument("--cores", type=float, help="cores for the streams (default: one per stream)")
     p.add_argument("--no-offload", action="store_true", help="TSO/GSO/GRO off")
@@ -118,7 +121,7 @@ def compute(args) -> list:
                 underlay_mtu_bytes=args.mtu, link_rate_bps=args.link_gbps * 1e9 or math.inf,
                 accounting=args.accounting, ip_version=args.ip, protocol=args.protocol,
                 test=args.test, streams=args.streams, load=args.load, offload=not args.no_offload,
-                loss_rate=args.loss)
+                loss_rate=args.loss, wire_kind=args.wire)
     for k, v in (("encap", args.encap), ("pod_mtu_bytes", args.pod_mtu),
                  ("msg_size_bytes", args.msg_size), ("cores", args.cores)):
         if v is not None:

@@ -81,7 +81,8 @@ def condition_dataset_yaml(cond, topo_desc: dict, repeat: int) -> dict:
         "labels": {"condition": cond.name, "underlay_mtu_bytes": cond.wire_mtu_bytes,
                    "link_rate_bps": None if cond.rate_bps is None else float(cond.rate_bps),
                    "shaped": cond.rate_bps is not None,
-                   "underlay_kind": topo_desc["underlay_kind"]},
+                   "underlay_kind": topo_desc["underlay_kind"],
+                   "wire_kind": topo_desc["wire"]["kind"]},
         "files": files,
         "ignore": list(IGNORE_GLOBS),
     }

@@ -226,6 +226,12 @@ def bench_specs(cfg: LabConfig) -> list:
     return out
 
 
+def block_order(cfg: LabConfig) -> list:
+    """``(repetition, condition)`` blocks in run order: repetition-major, so every condition is
+    measured once before any is measured again (a slow drift hits all conditions alike)."""
+    return [(rep, cond) for rep in range(1, cfg.repeat + 1) for cond in cfg.conditions()]
+
+
 def plan_condition(cfg: LabConfig, cond: Condition) -> list:
     """All tasks of one condition in run order (paths interleaved, order rotated)."""
     paths = list(cfg.paths)

@@ -24,7 +24,7 @@ from ..errors import LabError
 from . import manifest as mf
 from .cleanup import RunGuard, trap_signals
 from .naming import new_prefix
-from .plan import NETPERF_SELECTORS, LabConfig, plan_condition, bench_specs
+from .plan import NETPERF_SELECTORS, LabConfig, block_order, plan_condition, bench_specs
 from .preflight import check_root, preflight, tool_versions
 from .topology import TbfShaper, Topology, run_cmd
 
@@ -94,7 +94,7 @@ def _start_keep_awake(guard, cpus, record) -> None:
 def estimate_seconds(cfg: LabConfig) -> float:
     """Expected wall time of a run [s] (fixed test durations + measured per-test overhead)."""
     per_rep = sum(t.duration_s + _PER_TEST_OVERHEAD_S for t in bench_specs(cfg))
-    return len(cfg.conditions()) * (cfg.repeat * len(cfg.paths) * per_rep + 3.0)
+    return len(cfg.conditions()) * cfg.repeat * (len(cfg.paths) * per_rep + 3.0)  # 3 s: build
 
 
 def _listening(pid: int, port: int) -> bool:
@@ -145,12 +145,28 @@ def _run_client(guard, argv, timeout_s):
     return out, err, proc.returncode, start, mf.utc_now()
 
 
-def _run_task(guard, task, ep, cpus, dest: Path) -> dict:
-    """Run one task (retrying once on failure); save raw stdout (+stderr); return its manifest entry."""
+def wire_rx_counters(topo) -> dict:
+    """Received packets and bytes of each end of the wire, ``{"w1": [packets, bytes], ...}``
+    (``ip -s -j link``).  Their change over a run shows what crossed the wire: GSO
+    super-packets (tens of KB each) or MTU-sized packets."""
+    import json
+
+    out = {}
+    for n, w in (("n1", "w1"), ("n2", "w2")):
+        st = json.loads(run_cmd(["ip", "-n", topo.ns(n), "-s", "-j", "link", "show",
+                                 topo.dev(w)]))[0]["stats64"]["rx"]
+        out[w] = [int(st["packets"]), int(st["bytes"])]
+    return out
+
+
+def _run_task(guard, task, ep, cpus, dest: Path, counters=None) -> dict:
+    """Run one task (retrying once on failure); save raw stdout (+stderr); return its manifest
+    entry (with the wire's received packets and bytes during the run when ``counters`` is given)."""
     argv = client_argv(task.test, ep, cpus)
     timeout = task.test.duration_s + 30
     attempts = []
     for _attempt in (1, 2):
+        before = counters() if counters else None
         out, err, rc, t0, t1 = _run_client(guard, argv, timeout)
         attempts.append({"start_time": t0, "end_time": t1, "exit_status": rc,
                          "stderr": err.decode(errors="replace")[-2000:]})
@@ -163,6 +179,10 @@ def _run_task(guard, task, ep, cpus, dest: Path) -> dict:
     entry = {"file": rel, "command": shlex.join(argv), "path": task.path, "test": task.test.stem,
              "repetition": task.repetition, "start_time": attempts[-1]["start_time"],
              "end_time": attempts[-1]["end_time"], "exit_status": rc, "attempts": len(attempts)}
+    if before is not None:
+        after = counters()
+        entry["wire_rx"] = {w: {"packets": after[w][0] - before[w][0],
+                                "bytes": after[w][1] - before[w][1]} for w in after}
     if len(attempts) > 1:
         entry["failed_attempts"] = attempts[:-1]
     if err:
@@ -171,36 +191,48 @@ def _run_task(guard, task, ep, cpus, dest: Path) -> dict:
     return entry
 
 
-def _run_condition(cfg, cond, guard, prefix, underlay_kind, dest: Path, bar, run_info) -> dict:
-    """Build the topology of one condition, run its plan into ``dest``, tear it down, and write
-    ``dest/manifest.json`` and ``dest/dataset.yaml``; return a short summary."""
+def _new_manifest(cfg, cond, topo, cpus, run_info) -> dict:
+    return {"cnimodel_version": run_info["cnimodel_version"], "condition": cond.name,
+            "command": run_info["command"], "start_time": mf.utc_now(),
+            "loadavg_start": mf.loadavg(), "machine": run_info["machine"],
+            "tools": run_info["tools"], "kernel_features": run_info["kernel_features"],
+            "topology": topo.describe(),
+            "pinning": {"client_cpu": cpus[0], "server_cpu": cpus[1], "niceness": NICENESS,
+                        "keep_awake": cfg.keep_awake,
+                        "how": "taskset -c and nice -n on every client and server; "
+                               "netperf -T client,server"
+                               + ("; SCHED_IDLE busy loop on each lab CPU (vCPUs never halt)"
+                                  if cfg.keep_awake else "")},
+            "plan": run_info["plan"], "blocks": [], "servers": [], "files": []}
+
+
+def _run_block(cfg, cond, rep, guard, prefix, underlay_kind, dest: Path, bar, run_info,
+               man: dict | None) -> dict:
+    """Build the topology of one condition, run repetition ``rep`` of its plan into ``dest``
+    and tear it down.  Returns the condition's manifest (``man``, created on its first block)
+    with this block's files, servers and times appended."""
     shaper = None if cond.rate_bps is None else TbfShaper(cond.rate_bps)
     topo = Topology(prefix, cond.wire_mtu_bytes, shaper, cfg.paths, underlay_kind)
     cpus = pick_cpus()
     dest.mkdir(parents=True, exist_ok=True)
-    man = {"cnimodel_version": run_info["cnimodel_version"], "condition": cond.name,
-           "command": run_info["command"], "start_time": mf.utc_now(),
-           "loadavg_start": mf.loadavg(), "machine": run_info["machine"],
-           "tools": run_info["tools"], "kernel_features": run_info["kernel_features"],
-           "topology": topo.describe(),
-           "pinning": {"client_cpu": cpus[0], "server_cpu": cpus[1], "niceness": NICENESS,
-                       "keep_awake": cfg.keep_awake,
-                       "how": "taskset -c and nice -n on every client and server; "
-                              "netperf -T client,server"
-                              + ("; SCHED_IDLE busy loop on each lab CPU (vCPUs never halt)"
-                                 if cfg.keep_awake else "")},
-           "plan": run_info["plan"], "servers": [], "files": []}
+    if man is None:
+        man = _new_manifest(cfg, cond, topo, cpus, run_info)
+    block = {"repetition": rep, "start_time": mf.utc_now(), "loadavg_start": mf.loadavg()}
     guard.namespaces += topo.namespaces()
     try:
-        man["build_commands"] = [shlex.join(c) for c in topo.build()]
+        block["build_commands"] = [shlex.join(c) for c in topo.build()]
+        man.setdefault("build_commands", block["build_commands"])
         _start_servers(guard, topo, cpus, man["servers"])
         if cfg.keep_awake:
             _start_keep_awake(guard, cpus, man["servers"])
         eps = topo.endpoints()
         for task in plan_condition(cfg, cond):
+            if task.repetition != rep:
+                continue
             bar.set_postfix_str(f"{cond.name} {task.path} {task.test.stem} r{task.repetition}",
                                 refresh=False)
-            man["files"].append(_run_task(guard, task, eps[task.path], cpus, dest))
+            man["files"].append(_run_task(guard, task, eps[task.path], cpus, dest,
+                                          counters=lambda: wire_rx_counters(topo)))
             bar.update(1)
         if shaper is not None:
             man["tc_stats_end"] = {
@@ -209,10 +241,19 @@ def _run_condition(cfg, cond, guard, prefix, underlay_kind, dest: Path, bar, run
                 for n, w in (("n1", "w1"), ("n2", "w2"))}
     finally:
         guard.teardown(topo.namespaces())
-    man["end_time"] = mf.utc_now()
-    man["loadavg_end"] = mf.loadavg()
+    block["end_time"] = mf.utc_now()
+    block["loadavg_end"] = mf.loadavg()
+    man["blocks"].append(block)
+    return man
+
+
+def _finish_condition(cfg, cond, man: dict, dest: Path) -> dict:
+    """Write ``dest/manifest.json`` and ``dest/dataset.yaml`` of a measured condition; return a
+    short summary."""
+    man["end_time"] = man["blocks"][-1]["end_time"]
+    man["loadavg_end"] = man["blocks"][-1]["loadavg_end"]
     mf.write_json(dest / "manifest.json", man)
-    mf.write_yaml(dest / "dataset.yaml", mf.condition_dataset_yaml(cond, topo.describe(), cfg.repeat))
+    mf.write_yaml(dest / "dataset.yaml", mf.condition_dataset_yaml(cond, man["topology"], cfg.repeat))
     return {"condition": cond.name, "start_time": man["start_time"], "end_time": man["end_time"],
             "files": len(man["files"]),
             "failed": [f["file"] for f in man["files"] if f["exit_status"] != 0]}
@@ -283,18 +324,23 @@ def run_lab(cfg: LabConfig, out, progress: bool = True, underlay_kind: str = "au
                          "crr_transactions": cfg.crr_transactions,
                          "stream_time_s": cfg.stream_time_s,
                          "tests": [t.stem for t in bench_specs(cfg)],
-                         "order": "per condition: for each repetition, for each test, every path "
-                                  "once; path order rotated by (test index + repetition - 1)"},
+                         "order": "for each repetition, for each condition (a fresh topology "
+                                  "per block): for each test, every path once; path order "
+                                  "rotated by (test index + repetition - 1)"},
             }
             staging.mkdir(parents=True, exist_ok=False)
             total = sum(len(plan_condition(cfg, c)) for c in conds)
             with tqdm(total=total, unit="test", file=sys.stderr, disable=not progress,
                       dynamic_ncols=True, desc="cnimodel lab") as bar:
+                mans = {}
+                for rep, cond in block_order(cfg):
+                    dest = staging if len(conds) == 1 else staging / cond.name
+                    mans[cond.name] = _run_block(cfg, cond, rep, guard, prefix,
+                                                 facts["underlay_kind"], dest, bar, run_info,
+                                                 mans.get(cond.name))
                 for cond in conds:
                     dest = staging if len(conds) == 1 else staging / cond.name
-                    summary["conditions"].append(
-                        _run_condition(cfg, cond, guard, prefix, facts["underlay_kind"], dest,
-                                       bar, run_info))
+                    summary["conditions"].append(_finish_condition(cfg, cond, mans[cond.name], dest))
             summary["end_time"] = mf.utc_now()
             summary["seconds"] = round(time.monotonic() - t_start, 1)
             if len(conds) > 1:

@@ -230,7 +230,7 @@ def load_params(params_file=None):
 
 #: CPU-time parameters of :class:`~cnimodel.params.ModelParams` that scale with 1 / clock
 #: (a fixed number of cycles per packet and per byte).
-CPU_TIME_FIELDS = ("hop_cpu_s", "cpu_per_byte_s", "cpu_per_wire_packet_s")
+CPU_TIME_FIELDS = ("hop_cpu_s", "cpu_per_byte_s", "cpu_per_wire_packet_s", "cpu_per_call_s")
 
 
 def scale_cpu_clock(params, cpu_clock_hz, reference_clock_hz):
@@ -250,7 +250,8 @@ def scale_cpu_clock(params, cpu_clock_hz, reference_clock_hz):
     k = f0 / f
     return params.replace(hop_cpu_s={h: v * k for h, v in params.hop_cpu_s.items()},
                           cpu_per_byte_s=params.cpu_per_byte_s * k,
-                          cpu_per_wire_packet_s=params.cpu_per_wire_packet_s * k)
+                          cpu_per_wire_packet_s=params.cpu_per_wire_packet_s * k,
+                          cpu_per_call_s=params.cpu_per_call_s * k)
 
 
 def _params_for(inputs: PlannerInputs, params=None):
