@@ -32,8 +32,11 @@ SEEDS = {  # (format, file): small real files of every format
     "netperf-o": IO / "netperf" / "omni-tcp_rr-o.csv",
     "netperf-O": IO / "netperf" / "omni-tcp_rr-O.txt",
     "netperf-k": IO / "netperf" / "omni-tcp_rr-k.txt",
-    "iperf2-enh": IO / "iperf2" / "constructed-enhanced-2.1-tcp.csv",
-    "iperf2-udp": IO / "iperf2" / "udp-client-with-server-report.csv",
+    "iperf2-enh": IO / "iperf2" / "constructed-2.2-enhanced-tcp-P2.csv",
+    "iperf2-udp": IO / "iperf2" / "iperf2_2.1.8_udp_P2_server.csv",
+    "iperf2-udp-relay": IO / "iperf2" / "constructed-2.0-udp-client-with-server-report.csv",
+    "iperf2-dualtest": IO / "iperf2" / "iperf2_2.1.8_tcp_r_server.csv",
+    "iperf2-fullduplex": IO / "iperf2" / "iperf2_2.1.8_tcp_fullduplex_client.csv",
 }
 CORPUS_SEEDS = {
     "k8s-netperf": "k8s-netperf/result-example.csv",

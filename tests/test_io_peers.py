@@ -1,4 +1,4 @@
-"""iperf2, k8s-netperf, knb and flent readers, against the corpus files (read in place)."""
+"""k8s-netperf, knb and flent readers, against the corpus files (read in place); iperf2: test_io_iperf2.py."""
 import gzip
 import json
 import math
@@ -6,37 +6,7 @@ import math
 import pytest
 
 from cnimodel.errors import DataFormatError
-from cnimodel.io import read, read_flent, read_iperf2, read_k8s_netperf, read_knb
-from conftest import TEST_DATA
-
-D = TEST_DATA / "io"
-
-
-def test_iperf2_tcp_summary_line(corpus):
-    r = read_iperf2(corpus / "iperf2-csv" / "tcp-with-summary.csv").iloc[0]
-    # last line: 0.0-60.0, 4831445028 bytes, 643970672 bit/s (server side: local port 5001)
-    assert (r.throughput_bps, r.duration_s, r.direction, r.protocol) == (643970672, 60.0, "receive", "tcp")
-    r = read_iperf2(corpus / "iperf2-csv" / "tcp-download-5g.csv").iloc[0]
-    assert (r.throughput_bps, r.duration_s, r.direction) == (15176919, pytest.approx(300.2), "send")
-
-
-def test_iperf2_udp_server_report(corpus):
-    r = read_iperf2(corpus / "iperf2-csv" / "udp-upload-server.csv").iloc[0]
-    assert r.protocol == "udp" and r.throughput_bps == 814487747
-    assert r.lost_fraction == pytest.approx(7097512 / 48652545)
-    assert r.jitter_s == pytest.approx(0.348e-3)
-
-
-def test_iperf2_client_udp_uses_server_report_and_enhanced_header():
-    r = read_iperf2(D / "iperf2" / "udp-client-with-server-report.csv").iloc[0]
-    assert r.direction == "send" and r.throughput_bps == 1e9 and r.lost_fraction == pytest.approx(8503 / 178571)
-    r = read_iperf2(D / "iperf2" / "constructed-enhanced-2.1-tcp.csv").iloc[0]
-    assert r.format == "iperf2-enhanced" and r.throughput_bps == 943194112 and r.retransmits == 2
-
-
-def test_iperf2_bad_interval_is_precise():
-    with pytest.raises(DataFormatError, match="line 1 field 7"):
-        read_iperf2(b"20200316143919,1.2.3.4,1,5.6.7.8,5001,3,zero-one,1,2\n")
+from cnimodel.io import read, read_flent, read_k8s_netperf, read_knb
 
 
 def test_k8s_netperf_by_header_names(corpus):
