@@ -91,9 +91,11 @@ class FitResult:
         ``combinations`` (unseparable parameter combinations), ``correlated`` (pairs
         with |corr| > 0.9), ``path_sums`` (per-path hop cost minus the host's, with standard
         errors: what the data does pin), ``message``.
-    condition_offsets_s : dict
-        Base RTT added per dataset condition (0 for the fastest, whose base is
-        ``params.base_rtt_s``) [s]; empty with one condition.
+    session_offsets_s : dict
+        Base RTT added per measurement session (0 for the fastest, whose base is
+        ``params.base_rtt_s``) [s]; empty with one session.  A session is the dataset's
+        ``session`` label (``cnimodel lab``: one condition x repetition block), else its
+        ``condition``.
     result : scipy.optimize.OptimizeResult
     """
 
@@ -103,7 +105,7 @@ class FitResult:
     gof: dict
     identifiability: dict
     result: object = field(repr=False, default=None)
-    condition_offsets_s: dict = field(default_factory=dict)
+    session_offsets_s: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         """Human-readable fit summary (what ``cnimodel fit`` prints)."""
@@ -120,9 +122,9 @@ class FitResult:
         for r in self.estimates.itertuples():
             se = "-" if not np.isfinite(r.std_error) else f"{r.std_error:.4g}"
             lines.append(f"{r.parameter:<26} {r.estimate:>12.4g} {se:>12} {r.default:>12.4g}  {r.note}")
-        if self.condition_offsets_s:
-            lines.append("base RTT per condition (offset added to base_rtt_s): " + ", ".join(
-                f"{c} +{v * 1e6:.1f} us" for c, v in self.condition_offsets_s.items()))
+        if self.session_offsets_s:
+            lines.append("base RTT per session (offset added to base_rtt_s): " + ", ".join(
+                f"{c} +{v * 1e6:.1f} us" for c, v in self.session_offsets_s.items()))
         lines.append("")
         lines.append(f"identifiability: Jacobian rank {ident['rank']} of {g['n_free']}, "
                      f"condition number {ident['condition_number']:.3g}")
@@ -211,9 +213,11 @@ def prepare(df: pd.DataFrame, *, accounting=None, quantities=None, shaper_burst_
         lab = pd.to_numeric(d["pod_mtu_bytes"], errors="coerce").to_numpy(dtype=float)
         sc["pod_mtu_bytes"] = np.where(np.isfinite(lab), lab, sc["pod_mtu_bytes"])
     sc["retransmit_fraction"] = _retransmit_fraction(d, sc)
-    labels = [c for c in ("condition", "cni", "repetition", "source_file") if c in d]
+    labels = [c for c in ("condition", "session", "cni", "repetition", "source_file") if c in d]
     for c in labels:
         sc[c] = d[c].to_numpy()
+    if "session" not in sc and "condition" in sc:
+        sc["session"] = sc["condition"]
     return sc, meas.to_numpy(dtype=float), qname.to_numpy(dtype=object)
 
 
@@ -330,7 +334,8 @@ def fit(df: pd.DataFrame, params: ModelParams | None = None, *, free=None, robus
     max_nfev : int, optional
         Evaluation budget of the optimizer.
     per_condition : bool
-        Fit a base-RTT offset per ``condition`` (measurement session) when there are several.
+        Fit a base-RTT offset per measurement session (label ``session``, else ``condition``)
+        when there are several.
     latency_stat : {"mean", "p50"}
         Which measured latency to fit: ``latency_mean_s`` or the median ``latency_p50_s``
         (robust to the scheduling hiccups of a shared machine, which inflate the mean); the
@@ -378,11 +383,11 @@ def fit(df: pd.DataFrame, params: ModelParams | None = None, *, free=None, robus
            "tcp_crr_latency": "latency_mean_s", "tcp_stream_throughput": "throughput_bps"}
     is_tp = np.array([key[q] == "throughput_bps" for q in qty])
     logm = np.log(meas)
-    # per-condition base offsets (sessions of a shared machine): reference = fastest condition
+    # per-session base offsets (sessions of a shared machine): reference = fastest session
     cond_names, cond_idx, ref_cond = [], None, None
     lat = ~is_tp
-    if per_condition and "condition" in sc and lat.any() and "base_rtt_s" in names:
-        cond = sc["condition"].astype(str).to_numpy()
+    if per_condition and "session" in sc and lat.any() and "base_rtt_s" in names:
+        cond = sc["session"].astype(str).to_numpy()
         med = pd.Series(meas[lat]).groupby(cond[lat]).median().sort_values()
         if len(med) > 1:
             ref_cond = str(med.index[0])
@@ -468,7 +473,7 @@ def fit(df: pd.DataFrame, params: ModelParams | None = None, *, free=None, robus
     out = _report(p0, names + cond_names, res, r, meas, qty, sc, scale, default_vals, wvec, loss,
                   outlier, identified_threshold, model, kp, prior_weight)
     out.gof["latency_stat"] = latency_stat
-    out.condition_offsets_s = ({ref_cond: 0.0, **{n[len("base_rtt_s["):-1]: float(v) for n, v in
+    out.session_offsets_s = ({ref_cond: 0.0, **{n[len("base_rtt_s["):-1]: float(v) for n, v in
                                 zip(cond_names, res.x[kp:] * scale[kp:])}} if ko else {})
     if ko:
         out.residuals["extra_rtt_s"] = design.extra
@@ -749,8 +754,8 @@ def cross_validate(df: pd.DataFrame, by: str = "path", params: ModelParams | Non
         except ParameterError:
             continue  # the held-out group has no fitted quantity (e.g. only UDP streams)
         res = fit(d[~test_mask], params, **fit_kw)
-        if res.condition_offsets_s and "condition" in sc:
-            sc["extra_rtt_s"] = sc["condition"].astype(str).map(res.condition_offsets_s).fillna(0.0)
+        if res.session_offsets_s and "session" in sc:
+            sc["extra_rtt_s"] = sc["session"].astype(str).map(res.session_offsets_s).fillna(0.0)
         if fit_kw.get("retransmits_on_link") is False or (
                 fit_kw.get("retransmits_on_link") is None and "accounting" in sc
                 and (sc["accounting"] == "l2").any()):

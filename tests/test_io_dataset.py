@@ -164,3 +164,70 @@ def test_external_config_for_read_only_datasets(corpus, tmp_path):
     pd.testing.assert_frame_equal(df, df2)
     with pytest.raises(DataFormatError):
         load_dataset(root, config={"labels": [1, 2]})
+
+
+def test_read_file_is_open_read(tmp_path):
+    """The os-level file read gives the bytes and the errors of ``open(path, "rb").read()``."""
+    import gzip
+
+    from cnimodel.io._common import read_file
+
+    big = bytes(range(256)) * 1000  # several read chunks
+    (tmp_path / "big.bin").write_bytes(big)
+    assert read_file(str(tmp_path / "big.bin"), "x") == big
+    (tmp_path / "empty").write_bytes(b"")
+    assert read_file(tmp_path / "empty", "x") == b""
+    (tmp_path / "z.gz").write_bytes(gzip.compress(big))
+    assert read_file(str(tmp_path / "z.gz"), "x") == big
+    missing = str(tmp_path / "missing.json")
+    with pytest.raises(FileNotFoundError) as ours:
+        read_file(missing, missing)
+    with pytest.raises(FileNotFoundError) as theirs:
+        open(missing, "rb")
+    assert str(ours.value) == str(theirs.value)
+    with pytest.raises(DataFormatError, match="a regular file"):
+        read_file(str(tmp_path), str(tmp_path))
+
+
+def test_load_dataset_labels_per_file_and_mixed_formats(tmp_path):
+    """files: globs (labels shared by the files matching the same entries), files of several
+    formats interleaved in one directory, files giving no row: every row has its own labels."""
+    ds = tmp_path / "ds"
+    (ds / "overlay").mkdir(parents=True)
+    tcp = (D / "iperf3" / "tcp-3.12.json").read_bytes()
+    rr = (D / "netperf" / "omni-tcp_rr-k.txt").read_bytes()
+    for i in range(6):
+        tag = "lo" if i < 3 else "hi"
+        (ds / "overlay" / f"{tag}{i}-iperf3.json").write_bytes(tcp)
+        (ds / "overlay" / f"{tag}{i}-netperf.txt").write_bytes(rr)
+    (ds / "dataset.yaml").write_text(
+        "labels: {condition: c}\n"
+        "files:\n"
+        "  - {glob: 'overlay/lo*', labels: {repetition: 1}}\n"
+        "  - {glob: 'overlay/*netperf*', labels: {cni: np, protocol: sctp}}\n")
+    df, report = load_dataset(ds)
+    assert report.files_read == 12 and len(df) == 12
+    for r in df.itertuples():
+        name = Path(r.source_file).name
+        assert r.condition == "c" and r.path == "overlay"
+        assert r.repetition == 1 if name.startswith("lo") else pd.isna(r.repetition), name
+        assert (r.cni == "np") if "netperf" in name else pd.isna(r.cni)
+        assert r.protocol == ("sctp" if "netperf" in name else "tcp")
+    # the same frame as reading every file alone and adding its labels
+    from cnimodel.io.schema import frame_from_rows
+
+    rows = []
+    for p in sorted((ds / "overlay").iterdir()):
+        for row in read(p).to_dict("records"):
+            row = {k: v for k, v in row.items() if not (v is None or v is pd.NA or v != v)}
+            if "timestamp" in row:
+                row["timestamp"] = row["timestamp"].timestamp()
+            row.update(path="overlay", condition="c")
+            if p.name.startswith("lo"):
+                row["repetition"] = 1
+            if "netperf" in p.name:
+                row.update(cni="np", protocol="sctp")
+            rows.append(row)
+    expect = frame_from_rows(rows, extra_order=("condition", "underlay_mtu_bytes", "link_rate_bps",
+                                                "encap", "cni", "repetition"))
+    pd.testing.assert_frame_equal(df, expect)

@@ -6,13 +6,14 @@ CI runs a moderate number of examples; a long local run:
 import gzip
 import os
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnimodel.errors import DataFormatError
 from cnimodel.io.detect import FORMATS
-from cnimodel.io.iperf3 import parse_iperf3
+from cnimodel.io.iperf3 import RECORD_LAYOUT, parse_iperf3
 from cnimodel.io.schema import INTERVAL_COLUMNS, frame_from_rows
 from conftest import CORPUS, TEST_DATA
 
@@ -75,8 +76,15 @@ def _check(data, fmt=None):
                 frame_from_rows(parse_iperf3(data, "<fuzz>", validate_intervals=False)[0])
             except DataFormatError:
                 pass
+            try:  # the common-case lane load_dataset takes (tuple records)
+                lane = frame_from_rows(parse_iperf3(data, "<fuzz>", records=True)[0],
+                                       layout=RECORD_LAYOUT)
+            except DataFormatError:
+                lane = None
             rows, ivals = parse_iperf3(data, "<fuzz>", intervals=True)
             frame_from_rows(ivals, INTERVAL_COLUMNS)
+            if lane is not None:  # the same rows as the general loop (which has no lane)
+                pd.testing.assert_frame_equal(lane, frame_from_rows(rows))
         else:
             rows = FORMATS[fmt](data, "<fuzz>")
     except DataFormatError:

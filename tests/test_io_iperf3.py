@@ -186,3 +186,108 @@ def test_summary_parse_equals_full_parse(corpus):
         used += _summary_doc(raw) is not None
     assert used >= 25
     assert _summary_doc((D / "constructed-tcp-printed-twice.json").read_bytes()) is None
+
+
+def _perturbations(doc):
+    """(description, document) pairs: one value of ``doc`` replaced by a value of another
+    kind, or its key deleted, at every place the fast path reads."""
+    import copy
+
+    bad = [None, True, 0, -1, 2.5, float("nan"), "x", [], {}, "DELETE"]
+    paths = [("start", "version"), ("start", "timestamp"), ("start", "timestamp", "timesecs"),
+             ("start", "test_start"), ("start", "tcp_mss_default"), ("start", "tcp_mss")]
+    paths += [("start", "test_start", k) for k in ("protocol", "num_streams", "blksize", "reverse")]
+    end = doc["end"]
+    for key in [k for k in end if k.startswith("sum")]:
+        paths.append(("end", key))
+        paths += [("end", key, k) for k in ("bits_per_second", "seconds", "retransmits",
+                                            "lost_percent", "jitter_ms", "packets", "lost_packets")]
+    paths += [("end", "cpu_utilization_percent")] + \
+        [("end", "cpu_utilization_percent", k) for k in ("host_total", "remote_total")]
+    paths += [("end", "streams")]
+    for i, st in enumerate(end.get("streams", [])):
+        paths.append(("end", "streams", i))
+        for side in ("sender", "udp"):
+            if side in st:
+                paths.append(("end", "streams", i, side))
+                paths += [("end", "streams", i, side, k) for k in ("mean_rtt", "min_rtt", "max_rtt",
+                                                                   "sender")]
+    last = len(doc["intervals"]) - 1
+    paths += [("intervals",), ("intervals", last), ("intervals", last, "streams")]
+    for i in range(len(doc["intervals"][last]["streams"])):
+        paths += [("intervals", last, "streams", i)] + \
+            [("intervals", last, "streams", i, k) for k in ("pmtu", "omitted")]
+    paths += [("end", "sum_bidir_reverse"), ("error",)]
+    for path in paths:
+        for value in bad:
+            d = copy.deepcopy(doc)
+            cur = d
+            try:
+                for k in path[:-1]:
+                    cur = cur[k]
+                if value == "DELETE":
+                    if path[-1] not in (cur if isinstance(cur, dict) else range(len(cur))):
+                        continue
+                    del cur[path[-1]]
+                else:
+                    cur[path[-1]] = value
+            except (KeyError, IndexError, TypeError):
+                continue
+            yield f"{'.'.join(map(str, path))}={value!r}", d
+
+
+@pytest.mark.parametrize("name", ["tcp-3.12.json", "tcp-p4-3.12.json", "tcp-reverse-3.12.json",
+                                  "udp-3.12.json", "udp-reverse-3.12.json", "tcp-bidir-3.12.json"])
+def test_fast_path_never_disagrees_on_perturbed_documents(name):
+    """Wherever the fast path gives rows (else it defers: _Slow), the careful path gives the same
+    rows; wherever the careful path raises, the fast path defers.  And the whole reader as
+    load_dataset calls it (fast lane, tuple records) gives what the general loop gives."""
+    import pandas as pd
+
+    from cnimodel.io import iperf3 as I
+    from cnimodel.io.detect import parse_bytes
+    from cnimodel.io.schema import frame_from_rows
+
+    fast_rows, careful_rows, lane_rows, general_rows, errors = [], [], [], [], []
+    n_fast = n_slow = 0
+    for what, doc in _perturbations(_doc(name)):
+        end = doc.get("end")
+        try:
+            careful = I._doc_rows(doc, end, what, 0)
+        except Exception as exc:  # noqa: BLE001 - any failure: the fast path must defer
+            careful = exc
+        try:
+            fast = I._fast_records(doc, end, what, 0) if isinstance(end, dict) else None
+        except I._Slow:
+            fast = None
+        if fast is None:
+            n_slow += 1
+        else:
+            n_fast += 1
+            assert not isinstance(careful, Exception), (what, careful)
+            assert len(fast) == len(careful), what
+            fast_rows += fast
+            careful_rows += careful
+        raw = json.dumps(doc).encode()
+        try:
+            I._interval_rows(doc, what, 0)
+        except Exception:  # noqa: BLE001 - the general loop below would fail on the intervals
+            continue
+        try:  # as load_dataset calls it
+            lane = parse_bytes(raw, what, None, False, True, True)[0]
+        except DataFormatError as exc:
+            lane = exc
+        try:  # the general loop (intervals=True takes no lane)
+            general = parse_bytes(raw, what, None, True)[0]
+        except DataFormatError as exc:
+            general = exc
+        if isinstance(lane, Exception) or isinstance(general, Exception):
+            errors.append((what, str(lane), str(general)))
+        else:
+            lane_rows += [I._as_rows([r])[0] if isinstance(r, tuple) else r for r in lane]
+            general_rows += general
+    assert n_fast >= 20 and n_slow >= 100, (n_fast, n_slow)
+    pd.testing.assert_frame_equal(frame_from_rows(fast_rows, layout=I.RECORD_LAYOUT),
+                                  frame_from_rows(careful_rows))
+    assert [e for e in errors if e[1] != e[2]] == []
+    pd.testing.assert_frame_equal(frame_from_rows(lane_rows), frame_from_rows(general_rows))

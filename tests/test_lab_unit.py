@@ -203,7 +203,7 @@ def test_dataset_yaml_layout():
                            "wire_kind": "veth"}
     globs = {f["glob"]: f["labels"] for f in d["files"]}
     assert globs["overlay/*"] == {"encap": "vxlan", "pod_mtu_bytes": 1450}
-    assert globs["*/*-r3.*"] == {"repetition": 3}
+    assert globs["*/*-r3.*"] == {"repetition": 3, "session": "mtu1500-2g-r3"}
     assert "*.stderr" in d["ignore"]
     un = condition_dataset_yaml(Condition(9000, None), topo.describe(), repeat=1)
     assert un["labels"]["link_rate_bps"] is None and un["labels"]["shaped"] is False

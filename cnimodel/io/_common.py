@@ -16,6 +16,8 @@ except ImportError:  # pragma: no cover - exercised only without orjson
     _orjson = None
 
 NAN = float("nan")
+#: the JSON parser :func:`loads` tries first (orjson when installed)
+LOADS = json.loads if _orjson is None else _orjson.loads
 
 
 def source_name(src) -> str:
@@ -32,14 +34,10 @@ def read_bytes(src, source: str | None = None) -> tuple[bytes, str]:
     gzip content (magic ``1f 8b``) is decompressed whatever the file name.
     """
     name = source or source_name(src)
+    if isinstance(src, (str, os.PathLike)):
+        return read_file(src, name), name
     if isinstance(src, (bytes, bytearray, memoryview)):
         data = bytes(src)
-    elif isinstance(src, (str, os.PathLike)):
-        try:
-            with open(src, "rb") as fh:
-                data = fh.read()
-        except IsADirectoryError as exc:
-            raise DataFormatError(name, "file", "a regular file", found="a directory") from exc
     elif hasattr(src, "read"):
         data = src.read()
         if isinstance(data, str):
@@ -49,9 +47,45 @@ def read_bytes(src, source: str | None = None) -> tuple[bytes, str]:
     else:
         raise DataFormatError(name, "argument", "a path, bytes or an open file",
                               found=type(src).__name__)
-    if data[:2] == b"\x1f\x8b":
+    if data.startswith(b"\x1f\x8b"):
         data = gunzip(data, name)
     return bytes(data), name
+
+
+_os_open, _os_read, _os_close = os.open, os.read, os.close
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_CHUNK = 1 << 16
+
+
+def read_file(path, name: str) -> bytes:
+    """Bytes of the file at ``path``; gzip content decompressed (``name`` names it in errors).
+
+    Plain ``os.open`` / ``os.read`` calls, without a Python file object (half the cost of
+    reading a small file), until ``read`` returns nothing.  On any :class:`OSError` the
+    file is read again with :func:`open`, so that every error is exactly the one
+    ``open(path, "rb").read()`` raises (a directory is a :class:`DataFormatError`).
+    """
+    try:
+        fd = _os_open(path, _OPEN_FLAGS)
+        try:
+            data = _os_read(fd, _CHUNK)
+            if data:
+                more = _os_read(fd, _CHUNK)
+                if more:
+                    parts = [data, more]
+                    while more:
+                        more = _os_read(fd, _CHUNK << 4)
+                        parts.append(more)
+                    data = b"".join(parts)
+        finally:
+            _os_close(fd)
+    except OSError:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except IsADirectoryError as exc:
+            raise DataFormatError(name, "file", "a regular file", found="a directory") from exc
+    return gunzip(data, name) if data.startswith(b"\x1f\x8b") else data
 
 
 def gunzip(data: bytes, name: str) -> bytes:
@@ -90,9 +124,7 @@ def loads(data: bytes, name: str, recover: bool = False):
     :class:`DataFormatError` with line and column.
     """
     try:
-        if _orjson is not None:
-            return _orjson.loads(data)
-        return json.loads(data)
+        return LOADS(data)
     except (ValueError, RecursionError) as exc:
         first = exc
     if recover:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import fnmatch
 import gc
+import operator
 import os
 import re
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from ..errors import DataFormatError
 from . import _common as C
 from .detect import parse_bytes
+from .iperf3 import RECORD_LAYOUT
 
 __all__ = ["load_dataset", "LoadReport", "Skipped", "is_ignored"]
 
@@ -48,6 +50,12 @@ IGNORED_SUFFIXES = (".md", ".rst", ".cmd", ".sh", ".py", ".ipynb", ".png", ".jpg
                     ".err", ".pid")
 IGNORED_NAMES = ("dataset.yaml", "manifest.json")
 IGNORED_PREFIXES = (".", "_", "~", "README", "LICENSE", "NOTES")
+_NAME = operator.attrgetter("name")
+
+
+# each suffix is one extension (one dot, leading): "ends with one" is "last extension in the set"
+_IGNORED_EXTENSIONS = frozenset(IGNORED_SUFFIXES)
+assert all(s.rfind(".") == 0 for s in IGNORED_SUFFIXES)
 
 
 def is_ignored(filename: str) -> bool:
@@ -59,9 +67,9 @@ def is_ignored(filename: str) -> bool:
     if filename in IGNORED_NAMES or filename.startswith(IGNORED_PREFIXES):
         return True
     low = filename.lower()
-    if low.endswith((".knbdata.yaml", ".knbdata.yml")):
+    if low[low.rfind("."):] not in _IGNORED_EXTENSIONS:  # rfind -1: the last character, no dot
         return False
-    return low.endswith(IGNORED_SUFFIXES)
+    return not low.endswith((".knbdata.yaml", ".knbdata.yml"))
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,8 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
         raise DataFormatError(root, "directory", "an existing dataset directory", found="none")
     report = LoadReport(root=root)
     rows, ivals = [], []
+    runs = [(0, None)]  # (first row, labels): rows from there on carry these labels
+    nread = 0
     if config is None:
         outer = None
     elif isinstance(config, dict):
@@ -207,6 +217,7 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
 
     def walk(dirpath, rel_parts, ctx):
         # ctx: (labels dict, list of (yaml_dir_rel_parts, cfg)), innermost root depth
+        nonlocal nread
         labels, cfgs, root_depth = ctx
         if not rel_parts and outer is not None:
             labels = {**labels, **outer["labels"]}
@@ -218,7 +229,7 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
             cfgs = cfgs + [(len(rel_parts), cfg)]
             root_depth = len(rel_parts)
         try:
-            entries = sorted(os.scandir(dirpath), key=lambda e: e.name)
+            entries = sorted(os.scandir(dirpath), key=_NAME)
         except OSError as exc:
             raise DataFormatError(dirpath, "directory", "a readable directory", found=str(exc)) from None
         ignores = [(d, g) for d, cfg in cfgs for g in cfg["ignore"]]
@@ -226,54 +237,66 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
         depth = len(rel_parts) + 1 - root_depth
         dir_labels = {"path": rel_parts[root_depth]} if depth >= 2 else {}
         dir_labels.update(labels)
+        file_labels = {}  # indices of the matching files: entries -> labels, shared by the files
         for e in entries:
+            name = e.name
             if e.is_dir(follow_symlinks=False):
-                if e.name.startswith((".", "_")):
+                if name.startswith((".", "_")):
                     continue
-                walk(e.path, rel_parts + [e.name], (labels, cfgs, root_depth))
+                walk(e.path, rel_parts + [name], (labels, cfgs, root_depth))
                 continue
-            parts = rel_parts + [e.name] if (ignores or fentries) else None
-            if is_ignored(e.name) or (ignores and any(
-                    fnmatch.fnmatchcase("/".join(parts[d:]), g) or fnmatch.fnmatchcase(e.name, g)
+            path = e.path
+            parts = rel_parts + [name] if (ignores or fentries) else None
+            if is_ignored(name) or (ignores and any(
+                    fnmatch.fnmatchcase("/".join(parts[d:]), g) or fnmatch.fnmatchcase(name, g)
                     for d, g in ignores)):
-                report.ignored.append(e.path)
+                report.ignored.append(path)
                 continue
             try:
-                data, name = C.read_bytes(e.path)
-                frows, fivals = parse_bytes(data, name, None, intervals, validate_intervals)
+                frows, fivals = parse_bytes(C.read_file(path, path), path, None, intervals,
+                                            validate_intervals, True)
             except DataFormatError as exc:
                 if strict:
                     raise
                 msg = str(exc)
-                report.skipped.append(Skipped(e.path, msg[len(e.path) + 2:]
-                                              if msg.startswith(e.path + ": ") else msg))
+                report.skipped.append(Skipped(path, msg[len(path) + 2:]
+                                              if msg.startswith(path + ": ") else msg))
                 continue
             except OSError as exc:
                 if strict:
-                    raise DataFormatError(e.path, "file", "a readable file", found=str(exc)) from None
-                report.skipped.append(Skipped(e.path, f"cannot read: {exc}"))
+                    raise DataFormatError(path, "file", "a readable file", found=str(exc)) from None
+                report.skipped.append(Skipped(path, f"cannot read: {exc}"))
                 continue
             lab = dir_labels
             if fentries:
-                lab = dict(dir_labels)
-                for d, rx, flabels in fentries:
-                    if rx.match("/".join(parts[d:])):
-                        lab.update(flabels)
-            for r in frows:
-                r.update(lab)
+                hits = tuple(i for i, (d, rx, _) in enumerate(fentries)
+                             if rx.match("/".join(parts[d:])))
+                lab = file_labels.get(hits)
+                if lab is None:
+                    lab = file_labels[hits] = dict(dir_labels)
+                    for i in hits:
+                        lab.update(fentries[i][2])
+            if lab is not runs[-1][1] and frows:
+                runs.append((len(rows), lab))
             rows.extend(frows)
-            ivals.extend(fivals)
-            report.files_read += 1
+            if fivals:
+                ivals.extend(fivals)
+            nread += 1
 
     gc_was_enabled = gc.isenabled()
-    gc.disable()  # parsed documents are acyclic and freed by refcount: skip GC passes
+    gc.disable()  # parsed documents and rows are acyclic and freed by refcount: no GC passes
     try:
         walk(root, [], ({}, [], 0))
+        ends = [start for start, _ in runs[2:]] + [len(rows)]
+        labels = [(end - start, lab) for (start, lab), end in zip(runs[1:], ends)]
+        df = frame_from_rows(rows, extra_order=LABEL_ORDER, labels=labels, layout=RECORD_LAYOUT)
+        idf = frame_from_rows(ivals, INTERVAL_COLUMNS) if intervals else None
+        del rows[:], ivals[:]  # freed now: not traversed by the first collection after enable()
     finally:
         if gc_was_enabled:
             gc.enable()
-    df = frame_from_rows(rows, extra_order=LABEL_ORDER)
+    report.files_read = nread
     report.rows = len(df)
     if intervals:
-        return df, frame_from_rows(ivals, INTERVAL_COLUMNS), report
+        return df, idf, report
     return df, report

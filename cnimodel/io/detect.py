@@ -34,7 +34,9 @@ FORMATS = {
     "flent": parse_flent,
 }
 
-_IPERF2 = re.compile(rb"^\d{14}(?:\.\d+)?,[^,\n]*,[^,\n]*,[^,\n]*,[^,\n]*,-?\d+,")
+_IPERF2 = re.compile(rb"(?:[+-]\d{4}:)?\d{14}(?:\.\d+)?,[^,\n]*,[^,\n]*,[^,\n]*,[^,\n]*,-?\d+,")
+#: The text block an iperf2 -d / -r server prints into its CSV output before the data lines.
+_IPERF2_BANNER = re.compile(rb"-{20,}\r?\n(?:[^\n]*\n){1,12}?-{20,}\r?\n")
 _KEYVAL = re.compile(rb"^[A-Z][A-Z0-9_]*=", re.M)
 _NUMLINE = re.compile(rb"^\s*[-+]?\d[\d.eE+-]*(\s+[-+]?[\d.]+[\d.eE+-]*)*\s*$")
 _LEAD = re.compile(rb"(?:\s|\xef\xbb\xbf)*")
@@ -84,7 +86,9 @@ def sniff(data: bytes) -> str | None:
     first_line = s.split(b"\n", 1)[0]
     if b"Profile" in first_line and b"Throughput Metric" in first_line:
         return "k8s-netperf"
-    if _IPERF2.match(s) or (first_line.lower().startswith(b"time,") and b"transferid" in first_line.lower()):
+    banner = _IPERF2_BANNER.match(s)
+    if _IPERF2.match(s, banner.end() if banner else 0) or \
+            (first_line.lower().startswith(b"time,") and b"transferid" in first_line.lower()):
         return "iperf2"
     lines = [ln for ln in s.split(b"\n")[:12] if ln.strip()]
     if lines and all(_NUMLINE.match(ln) for ln in lines) and len(lines[0].split()) >= 5:
@@ -104,8 +108,10 @@ def _describe_unknown(data: bytes, name: str) -> DataFormatError:
 
 
 def parse_bytes(data: bytes, name: str, format: str | None = None, intervals: bool = False,
-                validate_intervals: bool = True):
-    """Rows (and interval rows) of decompressed ``data``: the engine of :func:`read`."""
+                validate_intervals: bool = True, records: bool = False):
+    """Rows (and interval rows) of decompressed ``data``: the engine of :func:`read`.
+
+    ``records=True``: iperf3 rows may come as tuples (``iperf3.RECORD_LAYOUT``)."""
     fmt = format or sniff(data)
     if fmt is None:
         raise _describe_unknown(data, name)
@@ -115,8 +121,7 @@ def parse_bytes(data: bytes, name: str, format: str | None = None, intervals: bo
         raise ParameterError("format", fmt, "one of " + ", ".join(FORMATS))
     try:
         if fmt == "iperf3":
-            return parse_iperf3(data, name, intervals=intervals,
-                                validate_intervals=validate_intervals)
+            return parse_iperf3(data, name, intervals, validate_intervals, records)
         return FORMATS[fmt](data, name), []
     except DataFormatError:
         raise

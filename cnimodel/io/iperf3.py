@@ -122,7 +122,7 @@ def _json_stream(txt: str, name: str) -> dict:
 
 
 def _documents(data: bytes, name: str) -> list:
-    i = _LEAD.match(data).end()
+    i = 0 if data.startswith(b"{") else _LEAD.match(data).end()
     if i >= len(data):
         raise DataFormatError(name, "line 1", "an iperf3 JSON document", found="an empty file")
     if data.startswith(b'{"event"', i):
@@ -188,13 +188,32 @@ def _summary_doc(data: bytes):
     return doc
 
 
-def parse_iperf3(data: bytes, name: str, intervals: bool = False, validate_intervals: bool = True):
+def parse_iperf3(data: bytes, name: str, intervals: bool = False, validate_intervals: bool = True,
+                 records: bool = False):
     """Rows (list of dict) and interval rows of iperf3 JSON bytes; see module doc.
 
     ``validate_intervals=False`` (and ``intervals=False``) skips parsing the interval array
     when the file has iperf3's own layout: about 3x less JSON to parse, but a corrupted
-    byte inside that array then goes unnoticed."""
-    doc = None if validate_intervals or intervals else _summary_doc(data)
+    byte inside that array then goes unnoticed.  ``records=True``: the rows of the common
+    case may come as tuples (:data:`RECORD_LAYOUT`), which ``frame_from_rows`` reads faster."""
+    doc = None
+    if not intervals:  # the common case first: one document, the fast path
+        if not validate_intervals:
+            doc = _summary_doc(data)
+        elif data.startswith(b"{") and not data.startswith(b'{"event"'):
+            try:  # what _documents would parse first; it parses again only when this fails
+                doc = C.LOADS(data)
+            except (ValueError, RecursionError):
+                pass
+        if doc is not None:
+            try:
+                end = doc["end"]
+                if "error" not in doc and type(end) is dict and not (
+                        len(end.get("streams") or ()) > 1 and _needs_dup_parse(end)):
+                    recs = _fast_records(doc, end, name, 0)
+                    return (recs if records else _as_rows(recs)), []
+            except (_Slow, KeyError, TypeError):
+                pass  # anything unusual: the loop below, with the same document
     docs = [doc] if doc is not None else _documents(data, name)
     rows, ivals = [], []
     for rec, doc in enumerate(docs):
@@ -203,7 +222,9 @@ def parse_iperf3(data: bytes, name: str, intervals: bool = False, validate_inter
         if "error" in doc:
             raise DataFormatError(name, "error", "a completed iperf3 run",
                                   found=f"iperf3 reported error {str(doc['error'])[:200]!r}")
-        end = C.dig(doc, "end", name)
+        end = doc.get("end")
+        if type(end) is not dict:
+            end = C.dig(doc, "end", name)  # raises the precise error
         if _needs_dup_parse(end):
             if len(docs) == 1:
                 try:
@@ -224,87 +245,171 @@ class _Slow(Exception):
     """Internal: the fast path met something unusual; the careful path takes over."""
 
 
-def _n(v):
-    t = type(v)
-    if t is float or t is int:
-        return v
-    if v is None:
-        return None
-    raise _Slow
+#: exact types the fast path accepts where a number may stand (JSON null included); a bool,
+#: string or container there sends the document to the careful path and its precise error
+_NUMERIC = frozenset((int, float, type(None)))
+#: the fast path's rows are tuples of these schema columns (NaN or None = missing; NaN where
+#: the reader decides, as it converts to float64 faster), plus constants:
+#: ``frame_from_rows(..., layout=RECORD_LAYOUT)`` reads them without a dict per row
+RECORD_FIELDS = ("source_file", "record", "tool_version", "protocol", "streams", "direction",
+                 "bidir", "timestamp", "msg_size_bytes", "mss_bytes", "cpu_local_cores",
+                 "cpu_remote_cores", "pmtu_bytes", "rtt_mean_s", "rtt_min_s", "rtt_max_s",
+                 "throughput_bps", "duration_s", "retransmits", "lost_fraction", "jitter_s")
+RECORD_LAYOUT = (RECORD_FIELDS, {"tool": "iperf3", "format": "iperf3", "test": "stream"})
+NAN = C.NAN
+_NO_RTT = (NAN, NAN, NAN)
 
 
 def _fast_rows(doc, end, name, rec):
-    """Straight-line extraction for the common case (one direction, 3.11+ sums, TCP or UDP).
+    """:func:`_fast_records` as row dicts."""
+    return _as_rows(_fast_records(doc, end, name, rec))
+
+
+def _as_rows(records):
+    consts = RECORD_LAYOUT[1]
+    return [dict(zip(RECORD_FIELDS, r), **consts) for r in records]
+
+
+def _fast_records(doc, end, name, rec):
+    """Straight-line extraction for the common case: iperf3 3.11+ layout, TCP or UDP, one
+    direction or ``--bidir`` in the 3.11+ ``*_bidir_reverse`` form; rows as tuples
+    (:data:`RECORD_LAYOUT`).
 
     Same results as :func:`_doc_rows` (tests compare both); raises :class:`_Slow` for anything
-    else, so that :func:`_doc_rows` produces the row or a precise error."""
+    else (a key missing, a value of another type), so that :func:`_doc_rows` produces the rows
+    or a precise error.  Values are type-checked before any arithmetic.  Written for speed:
+    plain subscripts and ``type(v) in _NUMERIC`` (cheaper here than helpers or comprehensions)."""
+    num = _NUMERIC
     try:
-        if "sum_sent_bidir_reverse" in end or "sum_received_bidir_reverse" in end:
-            raise _Slow
         start = doc["start"]
         ts = start["test_start"]
         proto = ts["protocol"].lower()
         nstreams = ts["num_streams"]
-        recv = end["sum_received"]
-        sent = end["sum_sent"]
-        if type(nstreams) is not int or not 0 <= nstreams < 1 << 31 or type(recv) is not dict \
-                or type(sent) is not dict:
+        version = start["version"]
+        tsecs = start["timestamp"]["timesecs"]
+        blk = ts["blksize"]
+        cpu = end["cpu_utilization_percent"]
+        lc = cpu["host_total"]
+        rc = cpu["remote_total"]
+        streams = end["streams"]
+        if type(version) is not str or type(nstreams) is not int or not 0 <= nstreams < 1 << 31 \
+                or type(tsecs) not in num or type(blk) not in num or type(lc) not in num \
+                or type(rc) not in num or "sum_bidir_reverse" in end:
             raise _Slow
-        version = start.get("version")
-        tstamp = start.get("timestamp")
-        row = {"tool": "iperf3", "format": "iperf3", "source_file": name, "record": rec,
-               "tool_version": version.rpartition(" ")[2] or None if type(version) is str else None,
-               "test": "stream", "protocol": proto, "streams": nstreams,
-               "direction": "receive" if ts.get("reverse") else "send",
-               "timestamp": _n(tstamp.get("timesecs")) if type(tstamp) is dict else None,
-               "throughput_bps": _n(recv["bits_per_second"]), "duration_s": _n(recv["seconds"])}
-        blk = _n(ts.get("blksize"))
         if proto == "tcp":
-            if blk != _TCP_DEFAULT_BLKSIZE:
-                row["msg_size_bytes"] = blk
-            mss = _n(start.get("tcp_mss", start.get("tcp_mss_default")))
-            row["mss_bytes"] = mss or None
-            if "retransmits" in sent:
-                row["retransmits"] = _n(sent["retransmits"])
-            streams = end.get("streams")
-            if type(streams) is list and streams:
-                means, mins, maxs = [], [], []
-                for st in streams:
-                    snd = st["sender"]
-                    if "mean_rtt" in snd and snd.get("sender") is not False:
-                        means.append(_n(snd["mean_rtt"]))
-                        mins.append(_n(snd["min_rtt"]))
-                        maxs.append(_n(snd["max_rtt"]))
-                if means and max(means) > 0:
-                    row["rtt_mean_s"] = sum(means) / len(means) / 1e6
-                    row["rtt_min_s"] = min(mins) / 1e6
-                    row["rtt_max_s"] = max(maxs) / 1e6
+            mss = start.get("tcp_mss", start.get("tcp_mss_default"))
+            if type(mss) not in num:
+                raise _Slow
+            mss = mss or NAN
+            msg = NAN if blk == _TCP_DEFAULT_BLKSIZE else blk
+            rtt = _fast_rtt(streams)
         elif proto == "udp":
-            row["msg_size_bytes"] = blk
-            lp = _n(recv["lost_percent"])
-            row["lost_fraction"] = None if lp is None else lp / 100.0
-            if "jitter_ms" in recv:
-                j = _n(recv["jitter_ms"])
-                row["jitter_s"] = None if j is None else j / 1000.0
+            for st in streams:
+                if "sender" in st:  # an RTT on a UDP stream: the careful path decides
+                    raise _Slow
+            mss, msg, rtt = NAN, blk, _NO_RTT
         else:
             raise _Slow
-        cpu = end.get("cpu_utilization_percent")
-        if type(cpu) is dict:
-            lc, rc = _n(cpu.get("host_total")), _n(cpu.get("remote_total"))
-            row["cpu_local_cores"] = None if lc is None else lc / 100.0
-            row["cpu_remote_cores"] = None if rc is None else rc / 100.0
-        row["pmtu_bytes"] = _pmtu(doc.get("intervals"), name)
-        return [row]
-    except (KeyError, TypeError, AttributeError, ValueError):
+        lc = NAN if lc is None else lc / 100.0
+        rc = NAN if rc is None else rc / 100.0
+        pmtu = _fast_pmtu(doc.get("intervals"))
+        version = version.rpartition(" ")[2] or None
+        if "sum_sent_bidir_reverse" in end or "sum_received_bidir_reverse" in end:
+            return [(name, rec, version, proto, nstreams, "send", True, tsecs, msg, mss, lc, rc,
+                     pmtu) + rtt + _fast_sums(proto, end["sum_sent"], end["sum_received"]),
+                    (name, rec, version, proto, nstreams, "receive", True, tsecs, msg, mss, lc,
+                     rc, pmtu) + _NO_RTT  # the RTT belongs to the first row only
+                    + _fast_sums(proto, end["sum_sent_bidir_reverse"],
+                                 end["sum_received_bidir_reverse"])]
+        return [(name, rec, version, proto, nstreams,
+                 "receive" if ts.get("reverse") else "send", None, tsecs, msg, mss, lc, rc,
+                 pmtu) + rtt + _fast_sums(proto, end["sum_sent"], end["sum_received"])]
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError):
         raise _Slow from None
 
 
+def _fast_sums(proto, sent, recv):
+    """``(throughput_bps, duration_s, retransmits, lost_fraction, jitter_s)`` of one direction."""
+    num = _NUMERIC
+    bps = recv["bits_per_second"]
+    secs = recv["seconds"]
+    if proto == "tcp":
+        retr = sent.get("retransmits")  # absent and null are both missing
+        if type(bps) not in num or type(secs) not in num or type(retr) not in num:
+            raise _Slow
+        return bps, secs, retr, NAN, NAN
+    lp = recv["lost_percent"]
+    jit = recv.get("jitter_ms")
+    if lp is None or type(lp) not in num or type(bps) not in num or type(secs) not in num \
+            or type(jit) not in num:
+        raise _Slow  # no lost_percent: the careful path derives it from packets
+    return bps, secs, NAN, lp / 100.0, NAN if jit is None else jit / 1000.0
+
+
+def _fast_rtt(streams):
+    """``(mean, min, max)`` sender RTT [s] as :func:`_rtt` computes it (NaN when it sets none)
+    for a list of streams that each have a ``sender`` object (else an exception)."""
+    num = _NUMERIC
+    if type(streams) is not list:
+        raise _Slow
+    if len(streams) == 1:  # the common case, without lists
+        snd = streams[0]["sender"]
+        if "mean_rtt" not in snd or snd.get("sender") is False:
+            return _NO_RTT
+        mean = snd["mean_rtt"]
+        lo = snd["min_rtt"]
+        hi = snd["max_rtt"]
+        if type(mean) not in num or type(lo) not in num or type(hi) not in num:
+            raise _Slow
+        return (mean / 1e6, lo / 1e6, hi / 1e6) if mean > 0 else _NO_RTT  # null: TypeError
+    means, mins, maxs = [], [], []
+    for st in streams:
+        snd = st["sender"]
+        if "mean_rtt" in snd and snd.get("sender") is not False:
+            mean = snd["mean_rtt"]
+            lo = snd["min_rtt"]
+            hi = snd["max_rtt"]
+            if type(mean) not in num or type(lo) not in num or type(hi) not in num:
+                raise _Slow
+            means.append(mean)
+            mins.append(lo)
+            maxs.append(hi)
+    if means and max(means) > 0:  # a null among them: TypeError, careful path
+        return sum(means) / len(means) / 1e6, min(mins) / 1e6, max(maxs) / 1e6
+    return _NO_RTT
+
+
+def _fast_pmtu(intervals):
+    """:func:`_pmtu` (NaN for None) with a shortcut for the common case: the last interval
+    not omitted, its streams objects with an integer ``pmtu`` or none."""
+    try:
+        streams = intervals[-1]["streams"]
+        if type(streams) is list and streams[0].get("omitted") is not True:
+            best = 0
+            for st in streams:
+                v = st.get("pmtu")
+                if type(v) is int:
+                    if v > best:
+                        best = v
+                elif v is not None:
+                    break  # a float, a bool ...: the general path
+            else:
+                return float(best) if best else NAN
+    except (KeyError, IndexError, TypeError, AttributeError):
+        pass
+    v = _pmtu(intervals, None)
+    return NAN if v is None else v
+
+
 def _needs_dup_parse(end) -> bool:
-    if "sum_sent_bidir_reverse" in end or "sum_bidir_reverse" in end:
-        return False
     streams = end.get("streams")
-    if not isinstance(streams, list) or len(streams) < 2:
+    if not isinstance(streams, list) or len(streams) < 2 \
+            or "sum_sent_bidir_reverse" in end or "sum_bidir_reverse" in end:
         return False
+    try:  # the common case: every stream has a sender object with a sender flag
+        return len({s["sender"]["sender"] for s in streams}) > 1
+    except (KeyError, TypeError):
+        pass
     flags = set()
     for s in streams:
         if isinstance(s, dict):
@@ -453,6 +558,7 @@ def _rtt(row, end, name, want_sender=True):
 
 
 def _pmtu(intervals, name):
+    """Largest positive per-stream ``pmtu`` of the last interval not omitted, as float, or None."""
     if not isinstance(intervals, list):
         return None
     for iv in reversed(intervals):

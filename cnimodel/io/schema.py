@@ -6,6 +6,7 @@ Missing values are NaN (or None / NaT for text and time), never 0.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,17 +125,17 @@ def _column_array(values, dtype):
             return pd.array(arr, dtype="string")
         except (_pa.ArrowInvalid, _pa.ArrowTypeError):
             pass
-    mask = np.asarray(pd.isna(values), dtype=bool)
     if dtype.startswith("datetime"):
         secs = np.array(values, dtype="float64")
         bad = ~(np.abs(secs) < 9.2e9)  # NaN, inf and beyond datetime64[ns] -> NaT
         ns = np.where(bad, 0.0, secs * 1e9).astype("int64")
         ns[bad] = np.iinfo("int64").min  # NaT
         return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
+    mask = np.asarray(pd.isna(values), dtype=bool)
     if dtype in ("Int64", "boolean"):
         try:
             if dtype == "Int64":
-                data = np.where(mask, 0, values).astype("int64")
+                data = (np.where(mask, 0, values) if mask.any() else values).astype("int64")
                 return pd.arrays.IntegerArray(data, mask)
             data = np.where(mask, False, values).astype(bool)
             return pd.arrays.BooleanArray(data, mask)
@@ -161,10 +162,24 @@ def _to_matrix(rows, names):
     return out
 
 
+_NUMBER_TYPES = frozenset((int, float, type(None)))
+_TEXT_TYPES = frozenset((str, float, type(None)))
+
+
 def _infer_array(values):
     """Array for a label column: float64 if every value is numeric, else string."""
     import pandas as pd
 
+    types = set(map(type, values))  # the common label columns in one C pass each
+    if types <= _NUMBER_TYPES:  # int / float / None (bool is not int here)
+        arr = np.array(values, dtype="float64")  # None -> NaN
+        if not np.isnan(arr).all():
+            return arr
+    elif str in types and types <= _TEXT_TYPES and _pa is not None:
+        try:  # str with None / NaN (a float that is not NaN raises: mixed, see below)
+            return pd.array(_pa.array(values, type=_pa.string(), from_pandas=True), dtype="string")
+        except (_pa.ArrowInvalid, _pa.ArrowTypeError):
+            pass
     missing = [v is None or (isinstance(v, float) and v != v) for v in values]  # None / NaN
     present = [v for v, m in zip(values, missing) if not m]
     if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
@@ -174,13 +189,23 @@ def _infer_array(values):
     return pd.array([None if m else str(v) for v, m in zip(values, missing)], dtype="string")
 
 
-def frame_from_rows(rows, columns=COLUMNS, extra_order=None):
+def frame_from_rows(rows, columns=COLUMNS, extra_order=None, labels=None, layout=None):
     """Build ONE DataFrame from row dicts (missing keys become NaN / <NA>).
 
     Schema columns come first with their schema dtypes (``timestamp`` is given
     as epoch seconds [s] in the rows); any other key becomes a label column
     after them: first those named in ``extra_order`` (in that order), then the
     others in first-seen order (numeric labels as float64, others as string).
+
+    ``labels``, a list of ``(n, mapping)`` covering the rows in order, gives the
+    same frame as updating each of the next ``n`` rows with ``mapping`` first
+    (``row.update(mapping)``: a label named like a column overwrites it), without
+    touching the rows and at a cost per run of rows, not per row.
+
+    ``layout``, ``(fields, constants)``: a row may also be a tuple, the values of
+    the columns ``fields`` in that order plus ``constants`` (column -> value),
+    i.e. the row ``{**constants, **dict(zip(fields, row))}``; cheaper than dicts
+    (a fast reader path makes them: ``cnimodel.io.iperf3.RECORD_LAYOUT``).
 
     Examples
     --------
@@ -189,12 +214,26 @@ def frame_from_rows(rows, columns=COLUMNS, extra_order=None):
     True
     >>> list(df.columns[-1:])
     ['cni']
+    >>> layout = (("source_file", "throughput_bps"), {"tool": "iperf3"})
+    >>> frame_from_rows([("a.json", 9.4e9)], layout=layout)[["tool", "source_file"]].values.tolist()
+    [['iperf3', 'a.json']]
     """
-    import pandas as pd
-
     names = [c.name for c in columns]
     known = set(names)
-    pending = set().union(*rows) - known if rows else set()
+    n = len(rows)
+    if layout is not None and rows:
+        fields, consts = layout
+        if set(map(type, rows)) == {tuple} and set(map(len, rows)) == {len(fields)} \
+                and known.issuperset(fields) and known.issuperset(consts):  # records only
+            col = _record_columns(rows, fields, consts, columns, labels)
+            return _frame(col, n, columns, {}, extra_order, labels)
+        rows = [dict(zip(fields, r), **consts) if type(r) is tuple else r for r in rows]
+    keys = set().union(*rows) if rows else set()
+    pending = keys - known
+    if labels and pending:  # a key outside the schema in a row: its first-seen order needs the
+        it = iter(rows)     # labels in the rows themselves
+        rows = [{**r, **lab} for m, lab in labels for r in itertools.islice(it, m)] + list(it)
+        return frame_from_rows(rows, columns, extra_order)
     extra = {}
     for r in rows:  # first-seen order; usually the first row has every label
         if not pending:
@@ -203,12 +242,75 @@ def frame_from_rows(rows, columns=COLUMNS, extra_order=None):
             if k in pending:
                 extra[k] = None
                 pending.discard(k)
-    allnames = names + list(extra)
-    m = _to_matrix(rows, allnames)
-    data = {c.name: _column_array(m[:, j], c.dtype) for j, c in enumerate(columns)}
-    for j, k in enumerate(extra, start=len(names)):
-        data[k] = _infer_array(m[:, j])
+    present = [k for k in names + list(extra) if k in keys]  # a column no row has: not looked up
+    m = _to_matrix(rows, present)
+    return _frame(dict(zip(present, m.T)) if rows else {}, n, columns, extra, extra_order, labels)
+
+
+def _record_columns(rows, fields, consts, columns, labels):
+    """Columns (name -> array) of tuple records: object arrays, the numeric fields no label
+    overwrites already converted as :func:`_column_array` would convert them."""
+    n = len(rows)
+    m = np.fromiter(itertools.chain.from_iterable(rows), dtype=object,
+                    count=n * len(fields)).reshape(n, len(fields))  # one pass, no zip(*rows)
+    col = dict(zip(fields, m.T))
+    for k, v in consts.items():
+        col[k] = np.full(n, None, dtype=object)
+        col[k].fill(v)
+    dtypes = {c.name: c.dtype for c in columns}
+    labelled = set().union(*(lab for _, lab in labels or ()))
+    floats = [j for j, k in enumerate(fields)
+              if k not in labelled and dtypes[k] in ("float64", "datetime64[ns, UTC]")]
+    if floats:
+        contiguous = floats == list(range(floats[0], floats[-1] + 1))
+        try:  # in one conversion, row by row (the values of a row lie close in memory)
+            block = np.array(m[:, floats[0]:floats[-1] + 1] if contiguous else m[:, floats],
+                             dtype="float64")
+        except (TypeError, ValueError):  # a value of another kind: _column_array decides
+            block = None
+        for i, j in enumerate(floats if block is not None else ()):
+            col[fields[j]] = block[:, i]
+    for k in fields:
+        if dtypes[k] == "Int64" and k not in labelled:
+            try:  # no None / NaN in it: what _column_array would do, without the mask pass
+                col[k] = col[k].astype("int64")
+            except (TypeError, ValueError, OverflowError):
+                pass
+    return col
+
+
+def _frame(col, n, columns, extra, extra_order, labels):
+    """The frame of :func:`frame_from_rows` from object columns ``col`` (name -> array of
+    ``n`` values; a column absent from ``col`` is all missing) and the label runs."""
+    import pandas as pd
+
+    known = {c.name for c in columns}
+    for m, lab in labels or ():  # labels: first-seen order too (no row key is outside the schema)
+        for k in lab if m else ():
+            if k not in known:
+                extra.setdefault(k)
+
+    def values(k):
+        v = col.get(k)
+        return np.full(n, np.nan, dtype=object) if v is None else v
+
+    for k in set().union(*(lab for m, lab in labels if m)) if labels else ():
+        v = col[k] = values(k)  # a view of the row matrix or a new column: values go in place
+        i = 0
+        for m, lab in labels:
+            if k in lab:
+                v[i:i + m].fill(lab[k])  # the object itself (fill does not unpack a list)
+            i += m
+
+    def array(c):
+        if c.dtype == "float64" and c.name not in col:  # no row has it: all NaN, no conversion
+            return np.full(n, np.nan)
+        return _column_array(values(c.name), c.dtype)
+
+    data = {c.name: array(c) for c in columns}
+    for k in extra:
+        data[k] = _infer_array(values(k))
     if extra_order is not None:
         order = [k for k in extra_order if k in extra] + [k for k in extra if k not in extra_order]
         data = {**{c.name: data[c.name] for c in columns}, **{k: data[k] for k in order}}
-    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+    return pd.DataFrame(data, index=pd.RangeIndex(n))

@@ -76,7 +76,7 @@ def condition_dataset_yaml(cond, topo_desc: dict, repeat: int) -> dict:
                       "labels": {"encap": "vxlan" if path == "overlay" else "none",
                                  "pod_mtu_bytes": ep["pod_mtu_bytes"]}})
     for r in range(1, repeat + 1):
-        files.append({"glob": f"*/*-r{r}.*", "labels": {"repetition": r}})
+        files.append({"glob": f"*/*-r{r}.*", "labels": {"repetition": r, "session": f"{cond.name}-r{r}"}})
     return {
         "labels": {"condition": cond.name, "underlay_mtu_bytes": cond.wire_mtu_bytes,
                    "link_rate_bps": None if cond.rate_bps is None else float(cond.rate_bps),
