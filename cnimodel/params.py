@@ -86,8 +86,8 @@ SOURCES = {
     "cpu_per_wire_packet_s": "0.1 us per MTU-sized packet received from a NIC even with offloads (GRO "
                              "merge, driver work); not charged on a veth wire or a same-node path, "
                              "which carry the GSO super-packets whole (measured in the cnimodel lab: "
-                             "54-61 KB per packet on the veth wire at MTU 1500 and 9000, host and "
-                             "VXLAN paths, docs/models.md)",
+                             "47-57 KB per packet on the veth wire at MTU 1500 and 9000 on every "
+                             "wire path, wire_rx in data/*/manifest.json, docs/models.md)",
     "cpu_per_call_s": "1 us per send() call of a bulk stream: order of magnitude of a sendmsg() on a "
                       "mitigated x86 kernel (syscall entry/exit, socket lock, skb allocation); the "
                       "fit pins it when the data has two send sizes (iperf3 128 KiB, netperf 16 KiB)",
