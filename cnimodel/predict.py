@@ -417,14 +417,7 @@ def _evaluate(params, d: _Design, queue=None, lean=False):
     if lean:
         return _lean_throughput(p, d, out, c_all, c_tun, rtt, is_stream, has_stream)
     # ---- throughput bounds
-    seg = _w(d.offload, np.maximum(p.gso_bytes, d.mss), d.mss)
-    c_wire = p.cpu_per_wire_packet_s * d.wire_pkt
-    c_tcp = p.cpu_per_byte_s + p.cpu_per_call_s / d.send + (c_all - c_tun) / seg + (c_wire + c_tun) / d.mss
-    if _any(d.udp):
-        c_udp = p.cpu_per_byte_s + (c_all + c_wire) / d.udp_d
-        c_byte = _w(d.udp, c_udp, c_tcp)
-    else:
-        c_byte = c_tcp
+    c_byte, seg, c_wire = _cpu_cost(p, d, c_all, c_tun)
     per_stream_cpu = 8.0 / c_byte
     cores = d.cores
     if np.ndim(cores) or np.isnan(cores):
@@ -484,14 +477,21 @@ def _evaluate(params, d: _Design, queue=None, lean=False):
     return out
 
 
-def _lean_throughput(p, d, out, c_all, c_tun, rtt, is_stream, has_stream):
-    """Throughput only (same formulas as :func:`_evaluate`), for the calibration."""
-    out["rtt_s"] = rtt
+def _cpu_cost(p, d, c_all, c_tun):
+    """``(c_byte, seg, c_wire)``: CPU per payload byte of a bulk stream (module docstring of
+    :mod:`cnimodel.throughput`), the (super-)packet payload and the per-wire-packet cost."""
     seg = _w(d.offload, np.maximum(p.gso_bytes, d.mss), d.mss)
     c_wire = p.cpu_per_wire_packet_s * d.wire_pkt
     c_byte = p.cpu_per_byte_s + p.cpu_per_call_s / d.send + (c_all - c_tun) / seg + (c_wire + c_tun) / d.mss
     if _any(d.udp):
         c_byte = _w(d.udp, p.cpu_per_byte_s + (c_all + c_wire) / d.udp_d, c_byte)
+    return c_byte, seg, c_wire
+
+
+def _lean_throughput(p, d, out, c_all, c_tun, rtt, is_stream, has_stream):
+    """Throughput only (same formulas as :func:`_evaluate`), for the calibration."""
+    out["rtt_s"] = rtt
+    c_byte = _cpu_cost(p, d, c_all, c_tun)[0]
     cores = d.cores
     if np.ndim(cores) or np.isnan(cores):
         cores = _w(np.isnan(cores), p.cpu_cores if p.cpu_cores else d.streams, cores)

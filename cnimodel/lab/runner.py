@@ -10,6 +10,7 @@ place only when the whole run succeeded.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import shutil
@@ -149,8 +150,6 @@ def wire_rx_counters(topo) -> dict:
     """Received packets and bytes of each end of the wire, ``{"w1": [packets, bytes], ...}``
     (``ip -s -j link``).  Their change over a run shows what crossed the wire: GSO
     super-packets (tens of KB each) or MTU-sized packets."""
-    import json
-
     out = {}
     for n, w in (("n1", "w1"), ("n2", "w2")):
         st = json.loads(run_cmd(["ip", "-n", topo.ns(n), "-s", "-j", "link", "show",
@@ -220,8 +219,8 @@ def _run_block(cfg, cond, rep, guard, prefix, underlay_kind, dest: Path, bar, ru
     block = {"repetition": rep, "start_time": mf.utc_now(), "loadavg_start": mf.loadavg()}
     guard.namespaces += topo.namespaces()
     try:
-        block["build_commands"] = [shlex.join(c) for c in topo.build()]
-        man.setdefault("build_commands", block["build_commands"])
+        cmds = [shlex.join(c) for c in topo.build()]   # the same for every block of a condition
+        man.setdefault("build_commands", cmds)
         _start_servers(guard, topo, cpus, man["servers"])
         if cfg.keep_awake:
             _start_keep_awake(guard, cpus, man["servers"])
