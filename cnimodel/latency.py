@@ -170,7 +170,7 @@ def _qkey(q):
 
 def rr_latency(params=None, path="host", msg_size_bytes=1, load=0.0, queue=None, *, test="rr",
                underlay_mtu_bytes=1500, link_rate_bps=10e9, accounting="wire", encap=None,
-               ip_version=4, response_size_bytes=None, extra_rtt_s=0.0):
+               ip_version=4, response_size_bytes=None, extra_rtt_s=0.0, pod_mtu_bytes=None):
     """Latency of one request/response transaction (netperf TCP_RR / TCP_CRR) [s].
 
     Parameters
@@ -188,6 +188,9 @@ def rr_latency(params=None, path="host", msg_size_bytes=1, load=0.0, queue=None,
     underlay_mtu_bytes, link_rate_bps, accounting, encap, ip_version
         Byte-model scenario (see :func:`cnimodel.overhead.summarize`); ``link_rate_bps``
         inf = no serialization.
+    pod_mtu_bytes : array, optional
+        Configured pod MTU [bytes] (default: the largest the underlay carries); a larger one
+        is a misconfiguration and gives NaN, as in :func:`cnimodel.predict.predict`.
 
     Returns
     -------
@@ -211,6 +214,8 @@ def rr_latency(params=None, path="host", msg_size_bytes=1, load=0.0, queue=None,
         cols["encap"] = encap
     if response_size_bytes is not None:
         cols["response_size_bytes"] = response_size_bytes
+    if pod_mtu_bytes is not None:
+        cols["pod_mtu_bytes"] = pod_mtu_bytes
     r = _evaluate_frame(params, cols, queue=queue)
     keys = ("latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p99_s",
             "transactions_per_s", "service_s", "zero_load_s")

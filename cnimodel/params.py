@@ -26,12 +26,17 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .errors import ParameterError
 from .paths import HOP_KINDS
 
 __all__ = ["ModelParams", "SOURCES", "QUEUES", "LOSS_MODELS", "DEFAULT_HOP_LATENCY_S",
-           "DEFAULT_HOP_CPU_S"]
+           "DEFAULT_HOP_CPU_S", "CPU_TIME_FIELDS"]
+
+#: CPU-time parameters that scale with 1 / clock (a fixed number of cycles per packet, per
+#: byte and per call): :meth:`ModelParams.at_cpu_clock`.
+CPU_TIME_FIELDS = ("hop_cpu_s", "cpu_per_byte_s", "cpu_per_wire_packet_s", "cpu_per_call_s")
 
 #: Queue models of :mod:`cnimodel.latency`.
 QUEUES = ("mm1", "md1", "mg1")
@@ -100,6 +105,8 @@ SOURCES = {
     "mathis_c": "sqrt(3/2) = 1.22 (Mathis et al. 1997); 0.87 with delayed ACKs",
     "pftk_b": "1 packet acknowledged per ACK (RFC 3448)",
     "rto_factor": "t_RTO = 4 R (RFC 3448)",
+    "cpu_clock_hz": "None: the clock of the calibration CPU is not recorded unless the user sets it "
+                    "(ModelParams.at_cpu_clock needs it, or an explicit reference clock)",
 }
 
 
@@ -170,6 +177,9 @@ class ModelParams:
         Constants of the loss bounds [1].
     cpu_cores : float or None
         Default cores for networking; None = one per stream.
+    cpu_clock_hz : float or None
+        Clock of the CPU the CPU-time parameters (:data:`CPU_TIME_FIELDS`) were measured or
+        calibrated on [Hz]; None: not recorded.  :meth:`at_cpu_clock` rescales them.
     """
 
     hop_latency_s: dict = field(default_factory=lambda: dict(DEFAULT_HOP_LATENCY_S))
@@ -193,6 +203,7 @@ class ModelParams:
     pftk_b: float = 1.0
     rto_factor: float = 4.0
     cpu_cores: float | None = None
+    cpu_clock_hz: float | None = None
 
     def __post_init__(self):
         s = object.__setattr__
@@ -212,6 +223,8 @@ class ModelParams:
             raise ParameterError("tunnel_offload", self.tunnel_offload, "True or False")
         if self.cpu_cores is not None:
             s(self, "cpu_cores", _cost("cpu_cores", self.cpu_cores, strict=True))
+        if self.cpu_clock_hz is not None:
+            s(self, "cpu_clock_hz", _cost("cpu_clock_hz", self.cpu_clock_hz, strict=True))
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -230,6 +243,37 @@ class ModelParams:
         return dataclasses.replace(self, **changes)
 
     with_hops = replace
+
+    def at_cpu_clock(self, cpu_clock_hz, reference_clock_hz=None) -> "ModelParams":
+        """Parameters for a CPU at ``cpu_clock_hz`` [Hz] from ones measured at ``reference_clock_hz``.
+
+        The CPU times of :data:`CPU_TIME_FIELDS` are multiplied by
+        ``reference_clock_hz / cpu_clock_hz``: the same cycles per packet and per byte on a
+        faster or slower core (a first-order model: memory-bound work scales less).  Latency
+        parameters are left as they are.  ``reference_clock_hz`` defaults to the parameters'
+        own :attr:`cpu_clock_hz`; without either a :class:`ParameterError` names it.  The
+        result records ``cpu_clock_hz``.
+
+        Examples
+        --------
+        >>> p = ModelParams().at_cpu_clock(4.0e9, 2.0e9)
+        >>> p.cpu_per_byte_s / ModelParams().cpu_per_byte_s, p.cpu_clock_hz
+        (0.5, 4000000000.0)
+        >>> ModelParams().at_cpu_clock(3e9)
+        Traceback (most recent call last):
+        ...
+        cnimodel.errors.ParameterError: invalid reference_clock_hz=None: allowed a clock > 0 Hz (the parameters record no cpu_clock_hz)
+        """
+        f = _cost("cpu_clock_hz", cpu_clock_hz, strict=True)
+        ref = self.cpu_clock_hz if reference_clock_hz is None else reference_clock_hz
+        if ref is None:
+            raise ParameterError("reference_clock_hz", None,
+                                 "a clock > 0 Hz (the parameters record no cpu_clock_hz)")
+        k = _cost("reference_clock_hz", ref, strict=True) / f
+        return self.replace(hop_cpu_s={h: v * k for h, v in self.hop_cpu_s.items()},
+                            cpu_per_byte_s=self.cpu_per_byte_s * k,
+                            cpu_per_wire_packet_s=self.cpu_per_wire_packet_s * k,
+                            cpu_per_call_s=self.cpu_per_call_s * k, cpu_clock_hz=f)
 
     # flat vector access, used by the calibration: "base_rtt_s", "hop_latency_s.veth", ...
     def get(self, name: str) -> float:
@@ -299,18 +343,20 @@ class ModelParams:
 
     def save(self, path) -> None:
         """Write :meth:`to_json` to ``path``."""
-        from pathlib import Path
-
         Path(path).write_text(self.to_json() + "\n")
 
     @classmethod
     def load(cls, path) -> "ModelParams":
-        """Read a file written by :meth:`save`."""
-        from pathlib import Path
-
+        """Read a file written by :meth:`save` (a :class:`ParameterError` names what is wrong)."""
         try:
-            text = Path(path).read_text()
+            text = Path(path).expanduser().read_text(encoding="utf-8")
         except OSError as exc:
             raise ParameterError("params file", str(path), "a readable JSON file",
                                  exc.strerror or "") from None
-        return cls.from_json(text)
+        except UnicodeDecodeError as exc:
+            raise ParameterError("params file", str(path), "a UTF-8 JSON file", str(exc)) from None
+        try:
+            return cls.from_json(text)
+        except (TypeError, ValueError) as exc:  # a JSON value of the wrong type for a field
+            raise ParameterError("params file", str(path), "a ModelParams JSON file",
+                                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None

@@ -45,7 +45,7 @@ SCENARIO_DEFAULTS = {
     "retransmit_fraction": 0.0, "shaper_burst_bytes": np.nan, "wire_kind": "nic",
 }
 #: Columns :func:`predict` adds.
-OUTPUT_COLUMNS = ("pod_mtu_bytes", "mss_bytes", "throughput_bps", "bound", "goodput_bound_bps",
+OUTPUT_COLUMNS = ("max_pod_mtu_bytes", "pod_mtu_bytes", "mss_bytes", "throughput_bps", "bound", "goodput_bound_bps",
                   "cpu_bound_bps", "latency_mean_s", "latency_p50_s", "latency_p90_s",
                   "latency_p99_s", "transactions_per_s", "cpu_cores_used", "mtu_misconfigured")
 _TESTS = ("stream", "rr", "crr")
@@ -329,6 +329,7 @@ class _Design:
         udp_max_g = pod_g - ov.transport_header_bytes("udp", ipv)
         take = lambda a: a[grp]  # noqa: E731
         self.pod, self.mss = take(pod_g), take(mss_g)
+        self.max_pod = take(np.asarray(r["max_pod_mtu_bytes"], float))
         mis = np.asarray(r["mtu_misconfigured"], bool)
         self.misconfig = take(mis) if mis.any() else False
         udp_max = take(udp_max_g)
@@ -472,6 +473,7 @@ def _evaluate(params, d: _Design, queue=None, lean=False):
     else:
         out["cpu_cores_used"] = cores_stream
     out["pod_mtu_bytes"] = d.pod
+    out["max_pod_mtu_bytes"] = d.max_pod
     out["mss_bytes"] = _w(d.udp, nan, d.mss)
     out["mtu_misconfigured"] = d.misconfig
     return out
@@ -568,7 +570,8 @@ def predict(params=None, scenarios=None, **columns) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        The scenario columns (defaults filled in) followed by ``pod_mtu_bytes``, ``mss_bytes``
+        The scenario columns (defaults filled in) followed by ``max_pod_mtu_bytes`` (the
+        largest pod MTU the underlay carries after encapsulation), ``pod_mtu_bytes``, ``mss_bytes``
         [bytes], ``throughput_bps`` [bit/s] (stream rows), ``bound`` ('link' | 'cpu' | 'window'
         | 'loss' | 'packet_rate'; '' for rr/crr rows), ``goodput_bound_bps``, ``cpu_bound_bps``
         [bit/s], ``latency_mean_s``, ``latency_p50_s``, ``latency_p90_s``, ``latency_p99_s`` [s]
