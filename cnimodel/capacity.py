@@ -11,9 +11,9 @@ Definitions (one node, one path)
 - offered load of a node ``offered_bps = pods_per_node * load_per_pod_bps``;
 - utilisation ``rho = offered_bps / capacity_bps``, where ``capacity_bps`` is the
   path's throughput bound (the ``throughput_bps`` the model predicts, i.e. the
-  binding one of link, CPU, window, loss and packet-rate bounds, DOMAIN.md sec. 4);
+  binding one of link, CPU, window, loss and packet-rate bounds, docs/models.md);
 - the path is *saturated* when ``rho >= 1``: queues grow without bound
-  (M/M/1 waiting time ``S / (1 - rho)``, DOMAIN.md sec. 3);
+  (M/M/1 sojourn time ``S / (1 - rho)``, Kleinrock 1975 in docs/sources.md);
 - the largest utilisation within a p99 target ``rho_max`` is where the
   latency-vs-load curve first crosses the target;
 - pods per node within the target ``floor(rho_max * capacity_bps / load_per_pod_bps)``;
@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import _check, _index_of, _wrap
+from ._arrays import index_of, wrap
 from .errors import ParameterError
+from .validation import as_array, check, check_range
 
 __all__ = ["utilisation", "saturated", "max_utilisation_within_target", "max_pods_per_node",
            "pods_needed", "nodes_needed", "max_demand_bps", "network_cpu_cores",
@@ -46,20 +47,10 @@ __all__ = ["utilisation", "saturated", "max_utilisation_within_target", "max_pod
 
 
 # --------------------------------------------------------------------------- helpers
-def _num(name, value):
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ParameterError(name, value, "a number or an array of numbers") from None
-
-
 def _positive(name, value, allow_zero=False, allow_inf=False):
-    a = _num(name, value)
-    ok = ~np.isnan(a) & ((a >= 0) if allow_zero else (a > 0))
-    if not allow_inf:
-        ok &= np.isfinite(a)
-    _check(name, a, ok, (">= 0" if allow_zero else "> 0") + ("" if allow_inf else " (finite)"))
-    return a
+    return check_range(name, value, lo=0, lo_strict=not allow_zero, inf_ok=allow_inf,
+                       allowed=(">= 0" if allow_zero else "> 0") + ("" if allow_inf else " (finite)"),
+                       integral_as_int=True)
 
 
 # --------------------------------------------------------------------------- load
@@ -82,11 +73,11 @@ def utilisation(offered_bps, capacity_bps):
     >>> float(utilisation(4.5e9, 9.0e9))
     0.5
     """
-    idx = _index_of(offered_bps, capacity_bps)
+    idx = index_of(offered_bps, capacity_bps)
     off = _positive("offered_bps", offered_bps, allow_zero=True)
-    cap = _num("capacity_bps", capacity_bps)
-    _check("capacity_bps", cap, np.isnan(cap) | (cap > 0), "> 0 bit/s")
-    return _wrap(off / cap, idx)
+    cap = as_array("capacity_bps", capacity_bps)
+    check("capacity_bps", cap, np.isnan(cap) | (cap > 0), "> 0 bit/s")
+    return wrap(off / cap, idx)
 
 
 def saturated(offered_bps, capacity_bps):
@@ -145,8 +136,8 @@ def max_utilisation_within_target(utilisation_points, latency_p99_s, target_p99_
     >>> max_utilisation_within_target(rho, lat, 60e-6).round(3).tolist()
     [0.7, 0.0]
     """
-    g = _num("utilisation_points", utilisation_points)
-    lat = _num("latency_p99_s", latency_p99_s)
+    g = as_array("utilisation_points", utilisation_points)
+    lat = as_array("latency_p99_s", latency_p99_s)
     tgt = _positive("target_p99_s", target_p99_s, allow_inf=True)
     if g.shape[-1:] != lat.shape[-1:] or lat.ndim < 1:
         raise ParameterError("latency_p99_s", f"shape {lat.shape}",
@@ -184,15 +175,15 @@ def max_pods_per_node(capacity_bps, load_per_pod_bps, max_utilisation):
     >>> max_pods_per_node([9.415e9, 9.09e9], 200e6, 0.5).tolist()
     [23.0, 22.0]
     """
-    idx = _index_of(capacity_bps, load_per_pod_bps, max_utilisation)
-    cap = _num("capacity_bps", capacity_bps)
+    idx = index_of(capacity_bps, load_per_pod_bps, max_utilisation)
+    cap = as_array("capacity_bps", capacity_bps)
     load = _positive("load_per_pod_bps", load_per_pod_bps)
-    rho = _num("max_utilisation", max_utilisation)
-    _check("max_utilisation", rho, np.isnan(rho) | (rho >= 0), ">= 0")
+    rho = as_array("max_utilisation", max_utilisation)
+    check("max_utilisation", rho, np.isnan(rho) | (rho >= 0), ">= 0")
     with np.errstate(invalid="ignore"):
         # 1e-9 guards against 0.5 * 9e9 / 45e6 landing at 99.99999999 by rounding.
         out = np.floor(rho * cap / load * (1 + 1e-12) + 1e-9)
-    return _wrap(out, idx)
+    return wrap(out, idx)
 
 
 def pods_needed(total_demand_bps, load_per_pod_bps):
@@ -201,10 +192,10 @@ def pods_needed(total_demand_bps, load_per_pod_bps):
     >>> int(pods_needed(10e9, 300e6))
     34
     """
-    idx = _index_of(total_demand_bps, load_per_pod_bps)
+    idx = index_of(total_demand_bps, load_per_pod_bps)
     d = _positive("total_demand_bps", total_demand_bps, allow_zero=True)
     load = _positive("load_per_pod_bps", load_per_pod_bps)
-    return _wrap(np.ceil(d / load * (1 - 1e-12)), idx)
+    return wrap(np.ceil(d / load * (1 - 1e-12)), idx)
 
 
 def nodes_needed(total_demand_bps, load_per_pod_bps, max_pods_per_node):
@@ -216,14 +207,14 @@ def nodes_needed(total_demand_bps, load_per_pod_bps, max_pods_per_node):
     >>> nodes_needed(20e9, 100e6, [45, 0, 200]).tolist()
     [5.0, inf, 1.0]
     """
-    idx = _index_of(total_demand_bps, load_per_pod_bps, max_pods_per_node)
+    idx = index_of(total_demand_bps, load_per_pod_bps, max_pods_per_node)
     pods = np.asarray(pods_needed(total_demand_bps, load_per_pod_bps))
-    m = _num("max_pods_per_node", max_pods_per_node)
-    _check("max_pods_per_node", m, np.isnan(m) | (m >= 0), ">= 0")
+    m = as_array("max_pods_per_node", max_pods_per_node)
+    check("max_pods_per_node", m, np.isnan(m) | (m >= 0), ">= 0")
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(pods == 0, 0.0, np.where(m > 0, np.ceil(pods / m), np.inf))
     out = np.where(np.isnan(m) & (pods > 0), np.nan, out)
-    return _wrap(out, idx)
+    return wrap(out, idx)
 
 
 def max_demand_bps(node_count, load_per_pod_bps, max_pods_per_node):
@@ -232,17 +223,17 @@ def max_demand_bps(node_count, load_per_pod_bps, max_pods_per_node):
     >>> float(max_demand_bps(10, 100e6, 45)) / 1e9
     45.0
     """
-    idx = _index_of(node_count, load_per_pod_bps, max_pods_per_node)
+    idx = index_of(node_count, load_per_pod_bps, max_pods_per_node)
     n = _positive("node_count", node_count, allow_zero=True)
     load = _positive("load_per_pod_bps", load_per_pod_bps)
-    m = _num("max_pods_per_node", max_pods_per_node)
-    return _wrap(n * np.floor(m) * load, idx)
+    m = as_array("max_pods_per_node", max_pods_per_node)
+    return wrap(n * np.floor(m) * load, idx)
 
 
 def network_cpu_cores(cpu_cores_at_capacity, utilisation):
     """CPU cores a node spends on networking at a utilisation [cores].
 
-    Network CPU cost is per packet and per byte (DOMAIN.md sec. 4), so it
+    Network CPU cost is per packet and per byte (docs/models.md, "Throughput"), so it
     scales linearly with the carried load: ``cores_at_capacity * min(rho, 1)``.
 
     Parameters
@@ -257,12 +248,12 @@ def network_cpu_cores(cpu_cores_at_capacity, utilisation):
     >>> float(network_cpu_cores(0.5, 0.4))
     0.2
     """
-    idx = _index_of(cpu_cores_at_capacity, utilisation)
-    c = _num("cpu_cores_at_capacity", cpu_cores_at_capacity)
-    _check("cpu_cores_at_capacity", c, np.isnan(c) | (c >= 0), ">= 0 cores")
-    rho = _num("utilisation", utilisation)
-    _check("utilisation", rho, np.isnan(rho) | (rho >= 0), ">= 0")
-    return _wrap(c * np.minimum(rho, 1.0), idx)
+    idx = index_of(cpu_cores_at_capacity, utilisation)
+    c = as_array("cpu_cores_at_capacity", cpu_cores_at_capacity)
+    check("cpu_cores_at_capacity", c, np.isnan(c) | (c >= 0), ">= 0 cores")
+    rho = as_array("utilisation", utilisation)
+    check("utilisation", rho, np.isnan(rho) | (rho >= 0), ">= 0")
+    return wrap(c * np.minimum(rho, 1.0), idx)
 
 
 def saturation_messages(paths, offered_bps, capacity_bps):
@@ -272,8 +263,8 @@ def saturation_messages(paths, offered_bps, capacity_bps):
     ['overlay: offered load 9.200 Gbit/s per node >= capacity 9.090 Gbit/s (utilisation 1.01): saturated, latency unbounded']
     """
     names = np.atleast_1d(np.asarray(paths, dtype=object))
-    off = np.broadcast_to(_num("offered_bps", offered_bps), names.shape)
-    cap = np.broadcast_to(_num("capacity_bps", capacity_bps), names.shape)
+    off = np.broadcast_to(as_array("offered_bps", offered_bps), names.shape)
+    cap = np.broadcast_to(as_array("capacity_bps", capacity_bps), names.shape)
     rho = np.asarray(utilisation(off, cap))
     out = []
     for name, o, c, r in zip(names, off, cap, rho):

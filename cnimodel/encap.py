@@ -2,7 +2,8 @@
 
 Overheads are counted against the *outer* (underlay) MTU: the number of bytes
 by which the pod MTU must be smaller than the underlay MTU so that an
-encapsulated full-size pod packet still fits (DOMAIN.md sec. 2).
+encapsulated full-size pod packet still fits (RFC 7348, RFC 8926, RFC 2003, Cilium MTU;
+references in docs/sources.md).
 
 Sources
 -------

@@ -1,6 +1,6 @@
 """Request/response latency of a data path: hop costs, bytes, serialization, propagation, queueing.
 
-Model (DOMAIN.md sec. 3; equations and sources in docs/models.md)::
+Model (equations in docs/models.md, references in docs/sources.md)::
 
     one_way(m) = sum_h n_h * hop_latency_s[h]            # per-hop processing, small message
                + latency_per_byte_s * m                  # copies, checksums
@@ -32,140 +32,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ParameterError
+from ._arrays import shape_like
+from .engine import evaluate_columns
+from .params import ModelParams
+from .queueing import check_load, queue_latency, queue_quantile
 
 __all__ = ["queue_latency", "queue_quantile", "rr_latency", "crr_latency", "one_way_latency_s",
            "saturation_load", "saturation_rate_per_s", "check_load"]
-
-_QUEUES = ("mm1", "md1", "mg1")
-
-
-def check_load(load, name="load"):
-    """Validate utilisations: finite, ``0 <= rho < 1``; returns a float array."""
-    try:
-        rho = np.asarray(load, dtype=float)
-    except (TypeError, ValueError):
-        raise ParameterError(name, load, "a number 0 <= rho < 1") from None
-    ok = np.isfinite(rho) & (rho >= 0) & (rho < 1)
-    if not ok.all():
-        bad = np.broadcast_to(rho, ok.shape)[~ok].flat[0]
-        raise ParameterError(name, float(bad), "0 <= rho < 1 (a queue at rho >= 1 is unstable)")
-    return rho
-
-
-def _cv2(queue, service_cv2):
-    if queue not in _QUEUES:
-        raise ParameterError("queue", queue, "one of " + ", ".join(_QUEUES))
-    return {"mm1": 1.0, "md1": 0.0}.get(queue, float(service_cv2))
-
-
-def queue_quantile(service_s, load, q, queue="md1", service_cv2=1.0):
-    """Quantile ``q`` of the sojourn time (wait + service) of a single-server queue [s].
-
-    Methods
-    -------
-    - ``mm1`` (exact): the M/M/1 FCFS sojourn time is exponential with mean
-      ``S / (1 - rho)``, so ``T_q = -ln(1 - q) * S / (1 - rho)``.
-    - ``md1`` / ``mg1`` (approximation): sojourn = ``S`` + waiting time ``W``;
-      ``P(W > 0) = rho`` exactly and the Pollaczek-Khinchine mean
-      ``E[W] = rho * S * (1 + cv2) / (2 (1 - rho))`` is exact; the conditional wait
-      ``W | W > 0`` is taken as exponential with mean ``E[W] / rho`` (exponential-tail
-      approximation), giving ``T_q = S + max(0, theta * ln(rho / (1 - q)))``,
-      ``theta = S (1 + cv2) / (2 (1 - rho))``.  ``md1`` is ``cv2 = 0``; the service time
-      itself is taken as deterministic (its variance enters only through the wait).
-
-    Parameters
-    ----------
-    service_s : array
-        Mean service time S [s].
-    load : array
-        Utilisation rho, ``0 <= rho < 1`` [1].
-    q : float or array
-        Quantile, ``0 < q < 1`` [1].
-    queue : {"md1", "mm1", "mg1"}
-    service_cv2 : float
-        Squared coefficient of variation of service (``mg1``) [1].
-
-    Examples
-    --------
-    >>> round(float(queue_quantile(10e-6, 0.0, 0.99, "mm1")) * 1e6, 2)   # -ln(0.01) * 10 us
-    46.05
-    >>> float(queue_quantile(10e-6, 0.0, 0.99, "md1")) * 1e6
-    10.0
-    """
-    s = np.asarray(service_s, dtype=float)
-    rho = check_load(load)
-    q = np.asarray(q, dtype=float)
-    if not ((q > 0) & (q < 1)).all():
-        raise ParameterError("quantile", q.flat[0] if q.size else q, "0 < q < 1")
-    cv2 = _cv2(queue, service_cv2)
-    if queue == "mm1":
-        return -np.log1p(-q) * s / (1.0 - rho)
-    theta = s * (1.0 + cv2) / (2.0 * (1.0 - rho))
-    with np.errstate(divide="ignore"):
-        w = theta * np.log(rho / (1.0 - q))
-    return s + np.maximum(0.0, np.where(rho > 0, w, 0.0))
-
-
-def queue_latency(service_s, load, queue="md1", fixed_s=0.0, quantiles=(0.5, 0.9, 0.99),
-                  service_cv2=1.0):
-    """Mean and quantiles of ``fixed_s`` + the sojourn time of a single-server queue.
-
-    Mean sojourn: M/M/1 ``S / (1 - rho)``; M/D/1, M/G/1 ``S + rho S (1 + cv2) / (2 (1 - rho))``
-    (Pollaczek-Khinchine).  Quantile methods: :func:`queue_quantile`.
-
-    Parameters
-    ----------
-    service_s : array
-        Service time S [s].
-    load : array
-        Utilisation, ``0 <= rho < 1`` [1].
-    queue : {"md1", "mm1", "mg1"}
-    fixed_s : array
-        Latency added outside the queue (propagation) [s].
-    quantiles : tuple of float
-        Quantiles to return, named ``p50_s``, ``p90_s``, ``p99_s``, ... [1].
-
-    Returns
-    -------
-    dict of arrays: ``mean_s`` and ``p<100 q>_s`` per quantile [s].
-
-    Examples
-    --------
-    >>> r = queue_latency(10e-6, 0.5, "md1")
-    >>> round(float(r["mean_s"]) * 1e6, 3), round(float(r["p99_s"]) * 1e6, 3)
-    (15.0, 49.12)
-    >>> queue_latency(10e-6, 1.0)
-    Traceback (most recent call last):
-    ...
-    cnimodel.errors.ParameterError: invalid load=1.0: allowed 0 <= rho < 1 (a queue at rho >= 1 is unstable)
-    """
-    return _sojourn(np.asarray(service_s, dtype=float), check_load(load), queue, service_cv2,
-                    fixed_s, quantiles)
-
-
-def _sojourn(s, rho, queue, service_cv2, fixed_s, quantiles):
-    """:func:`queue_latency` on validated arrays, common terms computed once."""
-    cv2 = _cv2(queue, service_cv2)
-    out = {}
-    if queue == "mm1":
-        t = s / (1.0 - rho)
-        out["mean_s"] = fixed_s + t
-        for q in quantiles:
-            out[_qkey(q)] = fixed_s + (-np.log1p(-q)) * t
-        return out
-    base = fixed_s + s
-    theta = s * ((1.0 + cv2) / 2.0) / (1.0 - rho)
-    out["mean_s"] = base + rho * theta
-    with np.errstate(divide="ignore"):
-        lr = np.log(rho)
-    for q in quantiles:
-        out[_qkey(q)] = base + theta * np.maximum(0.0, lr - np.log1p(-q))
-    return out
-
-
-def _qkey(q):
-    return f"p{100 * q:g}_s".replace(".", "_")
 
 
 def rr_latency(params=None, path="host", msg_size_bytes=1, load=0.0, queue=None, *, test="rr",
@@ -205,8 +78,6 @@ def rr_latency(params=None, path="host", msg_size_bytes=1, load=0.0, queue=None,
     >>> bool((np.diff(r["latency_mean_s"]) >= 0).all())     # host <= underlay < routing < overlay
     True
     """
-    from .predict import _evaluate_frame
-
     cols = dict(path=path, msg_size_bytes=msg_size_bytes, load=load, test=test,
                 underlay_mtu_bytes=underlay_mtu_bytes, link_rate_bps=link_rate_bps,
                 accounting=accounting, ip_version=ip_version, extra_rtt_s=extra_rtt_s)
@@ -216,10 +87,10 @@ def rr_latency(params=None, path="host", msg_size_bytes=1, load=0.0, queue=None,
         cols["response_size_bytes"] = response_size_bytes
     if pod_mtu_bytes is not None:
         cols["pod_mtu_bytes"] = pod_mtu_bytes
-    r = _evaluate_frame(params, cols, queue=queue)
+    r = evaluate_columns(params, cols, queue=queue)
     keys = ("latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p99_s",
             "transactions_per_s", "service_s", "zero_load_s")
-    return {k: _shape_like(r[k], cols) for k in keys}
+    return {k: shape_like(r[k], cols) for k in keys}
 
 
 def crr_latency(params=None, path="host", msg_size_bytes=1, load=0.0, queue=None, **kw):
@@ -243,11 +114,9 @@ def one_way_latency_s(params=None, path="host", msg_size_bytes=1, **kw):
     >>> round(float(one_way_latency_s(path="host")) * 1e6, 2)
     5.77
     """
-    from .predict import _evaluate_frame
-
     cols = dict(path=path, msg_size_bytes=msg_size_bytes, test="rr", **kw)
-    r = _evaluate_frame(params, cols)
-    return _shape_like(r["one_way_s"], cols)
+    r = evaluate_columns(params, cols)
+    return shape_like(r["one_way_s"], cols)
 
 
 def saturation_rate_per_s(params=None, path="host", msg_size_bytes=1, **scenario):
@@ -275,8 +144,6 @@ def saturation_load(params=None, path="host", target_s=100e-6, quantile=0.99, ms
     >>> round(float(saturation_load(path="host", target_s=100e-6, queue="mm1")), 3)
     0.489
     """
-    from .params import ModelParams
-
     p = params if params is not None else ModelParams()
     qn = queue or p.queue
     r = rr_latency(p, path, msg_size_bytes, 0.0, qn, **scenario)
@@ -295,17 +162,3 @@ def saturation_load(params=None, path="host", target_s=100e-6, quantile=0.99, ms
         hi = np.where(ok, hi, mid)
     ok0 = queue_quantile(s, 0.0, quantile, qn, p.service_cv2) <= tgt
     return np.where(ok0, lo, 0.0)
-
-
-def _shape_like(values, cols):
-    """Scalar out for all-scalar input; Series index kept for a Series input."""
-    v = np.asarray(values)
-    shaped = [c for c in cols.values() if np.ndim(c) > 0 and not isinstance(c, str)]
-    if not shaped:
-        return v.reshape(()) if v.size == 1 else v
-    for c in shaped:
-        if hasattr(c, "index") and hasattr(c, "iloc"):
-            import pandas as pd
-
-            return pd.Series(v, index=c.index)
-    return v.reshape(np.broadcast_shapes(*(np.shape(c) for c in shaped)))

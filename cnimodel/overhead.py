@@ -1,6 +1,7 @@
 """Byte-exact MTU, encapsulation and goodput model (no fitting).
 
-Everything here is arithmetic on header sizes (DOMAIN.md sec. 2), vectorized:
+Everything here is arithmetic on header sizes (IEEE 802.3, RFC 791, RFC 8200, RFC 768,
+RFC 9293, RFC 7323, RFC 7348; docs/sources.md), vectorized:
 every numeric argument may be a scalar, a numpy array or a pandas Series
 (Series in -> Series out, index kept), and arguments broadcast against each
 other.  ``encap`` and ``path`` may also be arrays of names.
@@ -30,10 +31,13 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from ._arrays import index_of, wrap
 from .encap import get_encap
-from ._arrays import _check, _index_of, _wrap
 from .errors import MTUMisconfigurationError, ParameterError
+from .paths import PATH_NAMES, get_path
+from .validation import as_array, check
 
 __all__ = [
     "ETH_WIRE_FRAMING_BYTES", "ETH_L2_HEADER_BYTES", "VLAN_TAG_BYTES", "IP_HEADER_BYTES",
@@ -70,18 +74,12 @@ _ACCOUNTING = {"wire": ETH_WIRE_FRAMING_BYTES, "l2": ETH_L2_HEADER_BYTES}
 # --------------------------------------------------------------------------- helpers
 def _num(name, value):
     """``value`` as a numpy array: integer arrays stay integer (cheaper checks), else float."""
-    try:
-        arr = np.asarray(value)
-        if arr.dtype.kind not in "iu":
-            arr = arr.astype(float, copy=False)
-    except (TypeError, ValueError):
-        raise ParameterError(name, value, "a number or an array of numbers") from None
-    return arr
+    return as_array(name, value, keep_int=True)
 
 
 def _ip_version(name, v):
     arr = np.asarray(v)
-    _check(name, arr, np.isin(arr, (4, 6)), "4 or 6")
+    check(name, arr, np.isin(arr, (4, 6)), "4 or 6")
     return arr
 
 
@@ -93,8 +91,6 @@ def _lookup(values, fn):
     """Apply ``fn`` to a scalar name or elementwise to an array of names (factorized)."""
     if np.ndim(values) == 0 and not hasattr(values, "__len__") or isinstance(values, str):
         return fn(values)
-    import pandas as pd
-
     cat = getattr(values, "cat", None)  # pandas Series of category dtype
     if cat is not None or isinstance(values, pd.Categorical):
         c = cat if cat is not None else values
@@ -149,15 +145,11 @@ def _resolve_encap(path, encap):
         return encap
     if path is None:
         return "none"
-    from .paths import get_path
-
     return _lookup(path, lambda p: get_path(p).encap)
 
 
 def _path_overhead_bytes(path, ip_version, extra_option_bytes):
     """Overhead of each path's own encapsulation (its Geneve options included)."""
-    from .paths import get_path
-
     def one(p, v):
         p = get_path(p)
         extra = extra_option_bytes if get_encap(p.encap).supports_options else 0
@@ -196,11 +188,11 @@ def _validate_mtu(name, mtu, ip_version):
     lo = MIN_MTU_BYTES[6] if np.ndim(ip_version) == 0 and ip_version == 6 else (
         MIN_MTU_BYTES[4] if np.ndim(ip_version) == 0 else
         np.where(np.asarray(ip_version) == 6, MIN_MTU_BYTES[6], MIN_MTU_BYTES[4]))
-    _check(name, mtu, (mtu >= lo) & (mtu <= MAX_MTU_BYTES),
+    check(name, mtu, (mtu >= lo) & (mtu <= MAX_MTU_BYTES),
            f"{MIN_MTU_BYTES[4]}..{MAX_MTU_BYTES} for IPv4, {MIN_MTU_BYTES[6]}..{MAX_MTU_BYTES} for IPv6",
            "RFC 791 / RFC 8200 minimum link MTU")
     if mtu.dtype.kind == "f":
-        _check(name, mtu, np.mod(mtu, 1.0) == 0, "a whole number of bytes")
+        check(name, mtu, np.mod(mtu, 1.0) == 0, "a whole number of bytes")
 
 
 def pod_mtu_bytes(underlay_mtu_bytes, encap=None, ip_version=4, geneve_option_bytes=0,
@@ -213,12 +205,12 @@ def pod_mtu_bytes(underlay_mtu_bytes, encap=None, ip_version=4, geneve_option_by
     >>> int(pod_mtu_bytes(1500, "vxlan")), int(pod_mtu_bytes(1500, "vxlan", ip_version=6))
     (1450, 1430)
     """
-    idx = _index_of(underlay_mtu_bytes)
+    idx = index_of(underlay_mtu_bytes)
     r = summarize(path=path, encap=encap,
                   underlay_mtu_bytes=underlay_mtu_bytes, ip_version=ip_version,
                   outer_ip_version=outer_ip_version, geneve_option_bytes=geneve_option_bytes,
                   _skip_rate=True)
-    return _wrap(r["pod_mtu_bytes"], idx)
+    return wrap(r["pod_mtu_bytes"], idx)
 
 
 def mss_bytes(mtu_bytes, ip_version=4, tcp_timestamps=True):
@@ -229,11 +221,11 @@ def mss_bytes(mtu_bytes, ip_version=4, tcp_timestamps=True):
     >>> int(mss_bytes(1500)), int(mss_bytes(1450)), int(mss_bytes(1500, 6, False))
     (1448, 1398, 1440)
     """
-    idx = _index_of(mtu_bytes)
+    idx = index_of(mtu_bytes)
     mtu = _num("mtu_bytes", mtu_bytes)
     v = _ip_version("ip_version", ip_version)
     _validate_mtu("mtu_bytes", mtu, v)
-    return _wrap(mtu - transport_header_bytes("tcp", v, tcp_timestamps), idx)
+    return wrap(mtu - transport_header_bytes("tcp", v, tcp_timestamps), idx)
 
 
 def udp_payload_bytes(mtu_bytes, ip_version=4):
@@ -242,11 +234,11 @@ def udp_payload_bytes(mtu_bytes, ip_version=4):
     >>> int(udp_payload_bytes(1500))
     1472
     """
-    idx = _index_of(mtu_bytes)
+    idx = index_of(mtu_bytes)
     mtu = _num("mtu_bytes", mtu_bytes)
     v = _ip_version("ip_version", ip_version)
     _validate_mtu("mtu_bytes", mtu, v)
-    return _wrap(mtu - transport_header_bytes("udp", v), idx)
+    return wrap(mtu - transport_header_bytes("udp", v), idx)
 
 
 def packets_per_message(msg_size_bytes, payload_per_packet_bytes):
@@ -257,12 +249,12 @@ def packets_per_message(msg_size_bytes, payload_per_packet_bytes):
     >>> int(packets_per_message(4000, 1448)), int(packets_per_message(0, 1448))
     (3, 1)
     """
-    idx = _index_of(msg_size_bytes, payload_per_packet_bytes)
+    idx = index_of(msg_size_bytes, payload_per_packet_bytes)
     m = _num("msg_size_bytes", msg_size_bytes)
     p = _num("payload_per_packet_bytes", payload_per_packet_bytes)
-    _check("msg_size_bytes", m, np.isfinite(m) & (m >= 0), ">= 0 bytes")
-    _check("payload_per_packet_bytes", p, np.isfinite(p) & (p > 0), "> 0 bytes")
-    return _wrap(np.maximum(1, np.ceil(m / p)), idx)
+    check("msg_size_bytes", m, np.isfinite(m) & (m >= 0), ">= 0 bytes")
+    check("payload_per_packet_bytes", p, np.isfinite(p) & (p > 0), "> 0 bytes")
+    return wrap(np.maximum(1, np.ceil(m / p)), idx)
 
 
 def mtu_misconfigured(underlay_mtu_bytes, pod_mtu_bytes, encap="none", ip_version=4,
@@ -275,7 +267,7 @@ def mtu_misconfigured(underlay_mtu_bytes, pod_mtu_bytes, encap="none", ip_versio
     r = summarize(encap=encap, underlay_mtu_bytes=underlay_mtu_bytes, pod_mtu_bytes=pod_mtu_bytes,
                   ip_version=ip_version, geneve_option_bytes=geneve_option_bytes,
                   on_misconfig="flag", _skip_rate=True)
-    return _wrap(r["mtu_misconfigured"], _index_of(underlay_mtu_bytes, pod_mtu_bytes))
+    return wrap(r["mtu_misconfigured"], index_of(underlay_mtu_bytes, pod_mtu_bytes))
 
 
 def summarize(path=None, encap=None, underlay_mtu_bytes=1500, link_rate_bps=10e9, *,
@@ -331,14 +323,14 @@ def summarize(path=None, encap=None, underlay_mtu_bytes=1500, link_rate_bps=10e9
     >>> round(float(r["goodput_bps"]) / 1e9, 4)
     1.9128
     """
-    idx = _index_of(underlay_mtu_bytes, link_rate_bps, pod_mtu_bytes, msg_size_bytes, path, encap)
+    idx = index_of(underlay_mtu_bytes, link_rate_bps, pod_mtu_bytes, msg_size_bytes, path, encap)
     if on_misconfig not in ("raise", "flag"):
         raise ParameterError("on_misconfig", on_misconfig, "'raise' or 'flag'")
     fr = framing_bytes(accounting, vlan)
     v_in = _ip_version("ip_version", ip_version)
     v_out = v_in if outer_ip_version is None else _ip_version("outer_ip_version", outer_ip_version)
     g = _num("geneve_option_bytes", geneve_option_bytes)
-    _check("geneve_option_bytes", g, (g >= 0) & (g % 4 == 0), "a non-negative multiple of 4 (RFC 8926)")
+    check("geneve_option_bytes", g, (g >= 0) & (g % 4 == 0), "a non-negative multiple of 4 (RFC 8926)")
     if encap is None and path is not None:
         ov = _path_overhead_bytes(path, v_out, g)
     else:
@@ -346,7 +338,7 @@ def summarize(path=None, encap=None, underlay_mtu_bytes=1500, link_rate_bps=10e9
 
     under = _num("underlay_mtu_bytes", underlay_mtu_bytes)
     _validate_mtu("underlay_mtu_bytes", under, v_out)
-    _check("encap_overhead_bytes", ov, np.broadcast_to(ov < under, np.broadcast(ov, under).shape),
+    check("encap_overhead_bytes", ov, np.broadcast_to(ov < under, np.broadcast(ov, under).shape),
            "< underlay_mtu_bytes", f"underlay MTU {under.flat[0]:.0f} B cannot carry the tunnel")
     max_pod = under - ov
     if pod_mtu_bytes is None:
@@ -355,7 +347,7 @@ def summarize(path=None, encap=None, underlay_mtu_bytes=1500, link_rate_bps=10e9
         lo = MIN_MTU_BYTES[6] if np.ndim(v_in) == 0 and v_in == 6 else MIN_MTU_BYTES[4]
         if np.ndim(v_in):
             lo = np.where(v_in == 6, MIN_MTU_BYTES[6], MIN_MTU_BYTES[4])
-        _check("pod_mtu_bytes", pod, pod >= lo, f">= {lo if np.ndim(lo) == 0 else '68 / 1280'} "
+        check("pod_mtu_bytes", pod, pod >= lo, f">= {lo if np.ndim(lo) == 0 else '68 / 1280'} "
                "(RFC 791 / RFC 8200)", "underlay MTU minus encapsulation overhead is too small")
     else:
         pod = _num("pod_mtu_bytes", pod_mtu_bytes)
@@ -378,7 +370,7 @@ def summarize(path=None, encap=None, underlay_mtu_bytes=1500, link_rate_bps=10e9
         eff = payload / frame
     else:
         m = _num("msg_size_bytes", msg_size_bytes)
-        _check("msg_size_bytes", m, np.isfinite(m) & (m >= 0), ">= 0 bytes")
+        check("msg_size_bytes", m, np.isfinite(m) & (m >= 0), ">= 0 bytes")
         npk = np.maximum(1, np.ceil(m / payload))
         wire_msg = m + npk * per_packet
         eff = m / wire_msg
@@ -398,12 +390,12 @@ def summarize(path=None, encap=None, underlay_mtu_bytes=1500, link_rate_bps=10e9
     }
     if not _skip_rate:
         rate = _num("link_rate_bps", link_rate_bps)
-        _check("link_rate_bps", rate, (rate > 0) & (rate < np.inf), "> 0 bit/s (finite)")
+        check("link_rate_bps", rate, (rate > 0) & (rate < np.inf), "> 0 bit/s (finite)")
         out["goodput_bps"] = rate * out["efficiency"]
     shape = np.broadcast_shapes(*(np.shape(a) for a in out.values()))
     out = {k: np.broadcast_to(a, shape) if np.shape(a) != shape else a for k, a in out.items()}
     if idx is not None:
-        out = {k: _wrap(a, idx) for k, a in out.items()}
+        out = {k: wrap(a, idx) for k, a in out.items()}
     return out
 
 
@@ -466,10 +458,6 @@ def path_table(paths=None, underlay_mtu_bytes=(1500, 9000), link_rate_bps=10e9, 
     >>> t.set_index("path").loc["overlay", "pod_mtu_bytes"]
     np.int64(1450)
     """
-    import pandas as pd
-
-    from .paths import PATH_NAMES, get_path
-
     ps = [get_path(p) for p in (PATH_NAMES if paths is None else paths)]
     mtus = np.asarray(underlay_mtu_bytes)
     grid_p = np.repeat(np.arange(len(ps)), mtus.size)

@@ -3,8 +3,8 @@
 :class:`ModelParams` holds per-hop-kind costs (keys of :data:`cnimodel.paths.HOP_KINDS`)
 and the scalar costs of the latency (:mod:`cnimodel.latency`) and throughput
 (:mod:`cnimodel.throughput`) models.  Defaults are cited in :data:`SOURCES`
-(``ModelParams().sources``); they reproduce the published figures of DOMAIN.md
-sec. 3-4 and keep the robust order of added latency host <= underlay < routing < overlay.
+(``ModelParams().sources``); they reproduce the published figures of
+Zhuo et al. 2019, Felter et al. 2015 and InfraBuilder 2020/2024 (docs/sources.md) and keep the robust order of added latency host <= underlay < routing < overlay.
 
 Examples
 --------
@@ -28,8 +28,11 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bounds import LOSS_MODELS
 from .errors import ParameterError
 from .paths import HOP_KINDS
+from .queueing import QUEUES
+from .validation import check_scalar
 
 __all__ = ["ModelParams", "SOURCES", "QUEUES", "LOSS_MODELS", "DEFAULT_HOP_LATENCY_S",
            "DEFAULT_HOP_CPU_S", "CPU_TIME_FIELDS"]
@@ -38,16 +41,13 @@ __all__ = ["ModelParams", "SOURCES", "QUEUES", "LOSS_MODELS", "DEFAULT_HOP_LATEN
 #: byte and per call): :meth:`ModelParams.at_cpu_clock`.
 CPU_TIME_FIELDS = ("hop_cpu_s", "cpu_per_byte_s", "cpu_per_wire_packet_s", "cpu_per_call_s")
 
-#: Queue models of :mod:`cnimodel.latency`.
-QUEUES = ("mm1", "md1", "mg1")
-#: Loss-bound formulas of :mod:`cnimodel.throughput`.
-LOSS_MODELS = ("pftk", "mathis")
 
 #: One-way latency per crossing of each hop kind for a small message [s].
 #: Host = 2 stack + 2 netfilter + 2 nic + wire + propagation = 5.7 us one way, RTT 11.4 us
 #: (Zhuo et al., NSDI 2019: 11.3 us); overlay adds 2 veth + 2 bridge + encap + decap +
 #: 2 ip_forward = 4.8 us one way, RTT 21.0 us (Zhuo: 20.9 us, +85 %).  child >= netfilter
-#: keeps host <= underlay; veth and ip_forward make routing < overlay (DOMAIN.md sec. 3).
+#: keeps host <= underlay; veth and ip_forward make routing < overlay (the order of several
+#: studies and of the lab data in data/; docs/sources.md).
 DEFAULT_HOP_LATENCY_S = {
     "stack": 1.5e-6, "netfilter": 0.3e-6, "veth": 0.6e-6, "bridge": 0.5e-6,
     "ip_forward": 0.4e-6, "encap": 0.9e-6, "decap": 0.9e-6, "child": 0.35e-6,
@@ -56,9 +56,9 @@ DEFAULT_HOP_LATENCY_S = {
 #: CPU time per crossing per (GSO super-)packet [s].  Chosen so that, with
 #: ``cpu_per_byte_s`` and 64 KiB GSO, a single host stream at MTU 9000 reaches ~32 Gbit/s
 #: (InfraBuilder 2024 baremetal single stream: 28-34 Gbit/s) and pod paths 0.71-0.81 of host
-#: (DOMAIN.md sec. 4: 0.63-0.72); per datagram (no GSO for UDP) a host path costs ~5.9 us,
+#: (InfraBuilder 2024: 0.63-0.72); per datagram (no GSO for UDP) a host path costs ~5.9 us,
 #: i.e. ~2 Gbit/s single-thread UDP at MTU 1500 and line rate at MTU 9000 on 10 GbE
-#: (InfraBuilder 2020: 1.8-2.8 Gbit/s); encap + decap = 1.7 us per packet (DOMAIN.md sec. 4).
+#: (InfraBuilder 2020: 1.8-2.8 Gbit/s); encap + decap = 1.7 us per packet (InfraBuilder 2020).
 DEFAULT_HOP_CPU_S = {
     "stack": 2.0e-6, "netfilter": 0.3e-6, "veth": 1.5e-6, "bridge": 0.6e-6,
     "ip_forward": 0.5e-6, "encap": 0.85e-6, "decap": 0.85e-6, "child": 0.3e-6,
@@ -67,16 +67,16 @@ DEFAULT_HOP_CPU_S = {
 
 #: Where each default comes from.
 SOURCES = {
-    "hop_latency_s": "DOMAIN.md sec. 3: Zhuo et al. NSDI 2019 (host RTT 11.3 us, overlay 20.9 us, "
+    "hop_latency_s": "Zhuo et al. NSDI 2019 (host RTT 11.3 us, overlay 20.9 us, "
                      "40 GbE); order host <= underlay < routing < overlay (several studies); "
                      "Kube-OVN docs: encapsulation ~1 us one way with offloads",
     "base_rtt_s": "0: the hop costs of Zhuo et al. already include the application; a fit adds the "
-                  "per-transaction scheduling cost of the machine (~50-60 us on the lab VM, DOMAIN.md sec. 3)",
+                  "per-transaction scheduling cost of the machine (tens of microseconds on the lab VM: data/README.md)",
     "latency_per_byte_s": "two copies (user->kernel, kernel->user) at ~8 GB/s each: 0.25 ns/byte one way "
                           "(order of magnitude of memcpy bandwidth on servers)",
     "propagation_s": "50 m of fibre at 2e8 m/s, one data-centre row, per wire crossing",
     "queue": "M/D/1: netperf RR shows near-deterministic service at low load; M/M/1 and M/G/1 selectable "
-             "(DOMAIN.md sec. 3)",
+             "(Kleinrock 1975)",
     "service_cv2": "1.0: squared coefficient of variation of service for M/G/1 (exponential-like); "
                    "unused by mm1 / md1",
     "crr_setup_rtts": "2: TCP three-way handshake (1 RTT before the request) + FIN exchange before "
@@ -84,7 +84,7 @@ SOURCES = {
     "crr_connection_s": "10 us per connection (socket, accept, close on both ends); PerfKitBenchmarker "
                         "netperf corpus: TCP_CRR 928 us vs TCP_RR 282 us on one cloud VM pair",
     "crr_conntrack_s": "1 us per netfilter crossing for a conntrack entry (creation + destruction)",
-    "hop_cpu_s": "DOMAIN.md sec. 4: InfraBuilder 2024 single-stream ratios, InfraBuilder 2020 UDP "
+    "hop_cpu_s": "InfraBuilder 2024 single-stream ratios, InfraBuilder 2020 UDP "
                  "packet rate, encapsulation +1.7 us per packet",
     "cpu_per_byte_s": "0.15 ns/byte (copy + checksum on a ~2020 server core; with the per-packet costs "
                       "gives ~32 Gbit/s single-stream host at MTU 9000, InfraBuilder 2024)",
@@ -98,10 +98,11 @@ SOURCES = {
                       "fit pins it when the data has two send sizes (iperf3 128 KiB, netperf 16 KiB)",
     "gso_bytes": "65536: Linux GSO_MAX_SIZE / 64 KiB TSO super-packets (include/linux/netdevice.h)",
     "tunnel_offload": "True: NICs and veth segment encapsulated super-packets (UDP tunnel GSO); "
-                      "False charges encap/decap and later hops per wire packet (DOMAIN.md sec. 4)",
+                      "False charges encap/decap and later hops per wire packet (egressgateway docs: VXLAN "
+                      "without tunnel offload on 10 GbE, 2.5 vs 8.9 Gbit/s)",
     "tcp_window_bytes": "3 MiB: net.ipv4.tcp_rmem max 6 MiB with tcp_adv_win_scale=1 (half for payload), "
                         "Linux Documentation/networking/ip-sysctl.rst",
-    "loss_model": "PFTK (Padhye et al. 1998) in the RFC 3448 form (DOMAIN.md sec. 4)",
+    "loss_model": "PFTK (Padhye et al. 1998) in the RFC 3448 form (sec. 3.1)",
     "mathis_c": "sqrt(3/2) = 1.22 (Mathis et al. 1997); 0.87 with delayed ACKs",
     "pftk_b": "1 packet acknowledged per ACK (RFC 3448)",
     "rto_factor": "t_RTO = 4 R (RFC 3448)",
@@ -123,14 +124,8 @@ def _hop_dict(name, value, default):
     return out
 
 
-def _cost(name, v, lo=0.0, strict=False):
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise ParameterError(name, v, "a number") from None
-    if not math.isfinite(x) or x < lo or (strict and x == lo):
-        raise ParameterError(name, v, f"a finite number {'>' if strict else '>='} {lo:g}")
-    return x
+def _cost(name, v, strict=False):
+    return check_scalar(name, v, lo=0.0, lo_strict=strict)
 
 
 @dataclass(frozen=True)

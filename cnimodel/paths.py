@@ -1,7 +1,7 @@
 """The catalogue of container-network data paths, as data.
 
 A :class:`Path` lists the hops one packet crosses from the sending socket to the
-receiving socket (DOMAIN.md sec. 1) and its default encapsulation.  Models
+receiving socket (Kubernetes networking, Huawei CCE; docs/sources.md) and its default encapsulation.  Models
 attach a cost to each *hop kind* (:data:`HOP_KINDS`); a path's latency is the
 sum over its hops, so adding a hop can never make a path faster.
 
@@ -184,22 +184,22 @@ def load_paths(file, *, register: bool = True) -> list[Path]:
 _BUILTIN = (
     Path("host", ("stack", "netfilter", "nic", "wire", "nic", "netfilter", "stack"),
          description="node to node on the host network, no pods (baseline)",
-         source="DOMAIN.md sec. 1"),
+         source="Kubernetes networking (node network, no pods)"),
     Path("bridge", ("stack", "veth", "bridge", "netfilter", "veth", "stack"), same_node=True,
          description="two pods on one node: veth pairs into a Linux bridge (br_netfilter on)",
-         source="DOMAIN.md sec. 1; Kubernetes requires br_netfilter for kube-proxy iptables mode"),
+         source="Kubernetes networking (kube-proxy iptables mode requires br_netfilter)"),
     Path("overlay", ("stack", "veth", "bridge", "netfilter", "encap", "ip_forward", "nic", "wire",
                      "nic", "ip_forward", "decap", "bridge", "netfilter", "veth", "stack"),
          encap="vxlan",
          description="pods on different nodes through a VXLAN tunnel between node bridges",
-         source="DOMAIN.md sec. 1 (Flannel / CCE container tunnel network)"),
+         source="Huawei CCE container tunnel network (VXLAN over OVS); Flannel VXLAN backend"),
     Path("routing", ("stack", "veth", "ip_forward", "netfilter", "nic", "wire", "nic",
                      "ip_forward", "netfilter", "veth", "stack"),
          description="pods on different nodes via node routes (VPC route table, host-gw, BGP)",
-         source="DOMAIN.md sec. 1"),
+         source="Huawei CCE VPC network (one route per node); Flannel host-gw; Calico BGP"),
     Path("underlay", ("stack", "child", "nic", "wire", "nic", "child", "stack"),
          description="pod interface is an ipvlan/macvlan child (or VF/ENI) of the NIC",
-         source="DOMAIN.md sec. 1"),
+         source="Huawei CCE Cloud Native Network 2.0 (ENIs); Kube-OVN underlay"),
 )
 for _p in _BUILTIN:
     register_path(_p)

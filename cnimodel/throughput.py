@@ -1,6 +1,6 @@
 """Bulk throughput of a data path: which of link, CPU, window and loss bounds binds.
 
-Model (DOMAIN.md sec. 4; equations and sources in docs/models.md)::
+Model (equations in docs/models.md, references in docs/sources.md)::
 
     link    = link_rate_bps * efficiency                      # cnimodel.overhead byte model
     cpu     = min(streams, cores) * 8 / c_byte               # per-stream CPU bound, summed
@@ -27,52 +27,14 @@ Examples
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .errors import ParameterError
+from ._arrays import shape_like
+from .bounds import BOUNDS, mathis_bps, pftk_bps
+from .engine import evaluate_columns
+from .validation import check_range
 
 __all__ = ["mathis_bps", "pftk_bps", "stream_throughput", "cpu_cores_used", "BOUNDS"]
-
-#: Names of the bounds, in tie-breaking order.
-BOUNDS = ("link", "cpu", "window", "loss", "packet_rate")
-
-
-def _loss(loss_rate):
-    p = np.asarray(loss_rate, dtype=float)
-    if not (np.isfinite(p) & (p >= 0) & (p < 1)).all():
-        bad = p[~(np.isfinite(p) & (p >= 0) & (p < 1))].flat[0]
-        raise ParameterError("loss_rate", float(bad), "0 <= p < 1")
-    return p
-
-
-def mathis_bps(mss_bytes, rtt_s, loss_rate, c=math.sqrt(1.5)):
-    """Mathis et al. (1997) loss bound ``8 MSS / RTT * C / sqrt(p)`` [bit/s]; inf at p = 0.
-
-    >>> round(float(mathis_bps(1448, 1e-3, 1e-4)) / 1e6, 1)
-    1418.7
-    """
-    p = _loss(loss_rate)
-    with np.errstate(divide="ignore"):
-        return 8.0 * np.asarray(mss_bytes, float) / np.asarray(rtt_s, float) * c / np.sqrt(p)
-
-
-def pftk_bps(mss_bytes, rtt_s, loss_rate, b=1.0, t_rto_s=None):
-    """PFTK loss bound in the RFC 3448 form [bit/s]; inf at p = 0.
-
-    ``X = 8 s / (R sqrt(2 b p / 3) + t_RTO * 3 sqrt(3 b p / 8) * p (1 + 32 p^2))``,
-    ``t_RTO = 4 R`` by default (Padhye et al. 1998; RFC 3448 sec. 3.1).
-
-    >>> round(float(pftk_bps(1448, 1e-3, 1e-4)) / 1e6, 1)
-    1417.5
-    """
-    p = _loss(loss_rate)
-    r = np.asarray(rtt_s, float)
-    t = 4.0 * r if t_rto_s is None else np.asarray(t_rto_s, float)
-    den = r * np.sqrt(2 * b * p / 3) + t * 3 * np.sqrt(3 * b * p / 8) * p * (1 + 32 * p ** 2)
-    with np.errstate(divide="ignore"):
-        return 8.0 * np.asarray(mss_bytes, float) / den
 
 
 def stream_throughput(params=None, path="host", underlay_mtu_bytes=1500, link_rate_bps=10e9,
@@ -118,9 +80,6 @@ def stream_throughput(params=None, path="host", underlay_mtu_bytes=1500, link_ra
     >>> str(r["bound"]), round(float(r["throughput_bps"]) / 1e9, 2)
     ('link', 39.6)
     """
-    from .latency import _shape_like
-    from .predict import _evaluate_frame
-
     cols = dict(path=path, underlay_mtu_bytes=underlay_mtu_bytes, link_rate_bps=link_rate_bps,
                 accounting=accounting, streams=streams, offload=offload, protocol=protocol,
                 loss_rate=loss_rate, extra_rtt_s=extra_rtt_s, ip_version=ip_version, test="stream")
@@ -128,12 +87,12 @@ def stream_throughput(params=None, path="host", underlay_mtu_bytes=1500, link_ra
                  ("pod_mtu_bytes", pod_mtu_bytes)):
         if v is not None:
             cols[k] = v
-    r = _evaluate_frame(params, cols)
+    r = evaluate_columns(params, cols)
     keys = ("throughput_bps", "per_stream_bps", "goodput_bound_bps", "cpu_bound_bps",
             "window_bound_bps", "loss_bound_bps", "cpu_cores_used")
-    out = {k: _shape_like(r[k], cols) for k in keys}
+    out = {k: shape_like(r[k], cols) for k in keys}
     names = np.asarray(("",) + BOUNDS, dtype=object)
-    out["bound"] = _shape_like(names[np.asarray(r["bound_code"])], cols)
+    out["bound"] = shape_like(names[np.asarray(r["bound_code"])], cols)
     return out
 
 
@@ -151,13 +110,8 @@ def cpu_cores_used(params=None, path="host", throughput_bps=1e9, underlay_mtu_by
     >>> bool(b > a > 0)
     True
     """
-    from .latency import _shape_like
-    from .predict import _evaluate_frame
-
     cols = dict(path=path, underlay_mtu_bytes=underlay_mtu_bytes, offload=offload,
                 link_rate_bps=np.inf, test="stream", **scenario)
-    r = _evaluate_frame(params, cols)
-    tp = np.asarray(throughput_bps, dtype=float)
-    if not (np.isfinite(tp) & (tp >= 0)).all():
-        raise ParameterError("throughput_bps", throughput_bps, ">= 0 bit/s (finite)")
-    return _shape_like(tp / 8.0 * np.asarray(r["cpu_cost_per_byte_s"]), {**cols, "t": throughput_bps})
+    r = evaluate_columns(params, cols)
+    tp = check_range("throughput_bps", throughput_bps, lo=0, allowed=">= 0 bit/s (finite)")
+    return shape_like(tp / 8.0 * np.asarray(r["cpu_cost_per_byte_s"]), {**cols, "t": throughput_bps})

@@ -1,7 +1,7 @@
 """Acceptance on the real corpus: InfraBuilder 2024 (40 GbE, MTU 9000, iperf3 3.16).
 
 The model fitted to the cross-node TCP runs reproduces the 8-stream throughput within 2 % for
-every CNI and says the single-stream runs are CPU-bound (DOMAIN.md sec. 2 and 4).
+every CNI and says the single-stream runs are CPU-bound (InfraBuilder 2024, docs/sources.md).
 """
 import numpy as np
 import pandas as pd
@@ -55,7 +55,7 @@ def test_multi_stream_within_2_percent_for_every_cni(infrabuilder, corpus_fit):
                                                 "link_rate_bps", "streams"]]).throughput_bps
     ratio = out.throughput_bps / byte_bound
     assert np.allclose(ratio, 1 - sc.retransmit_fraction.to_numpy())
-    # measured against the plain byte bound: 97.7-99.8 % (DOMAIN.md sec. 2)
+    # measured against the plain byte bound: 97.7-99.8 % (InfraBuilder 2024 raw data)
     meas = sc.measured.to_numpy() / byte_bound.to_numpy()
     assert ((meas > 0.97) & (meas < 1.0)).all()
 

@@ -95,5 +95,5 @@ def test_lab_fit_reports_identifiability_and_conditions(lab, lab_fit):
     assert len(lab_fit.session_offsets_s) == 4 * 3          # condition x repetition blocks
     assert min(lab_fit.session_offsets_s.values()) == 0.0
     diffs = {d["path"]: d for d in ident["path_sums"] if d["quantity"] == "hop_latency_s"}
-    assert diffs["overlay"]["difference_s"] > diffs["routing"]["difference_s"]   # DOMAIN.md order
+    assert diffs["overlay"]["difference_s"] > diffs["routing"]["difference_s"]   # the published order (docs/sources.md)
     assert np.isfinite(lab_fit.estimates.set_index("parameter").loc["latency_per_byte_s", "std_error"])

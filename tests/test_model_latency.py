@@ -12,7 +12,7 @@ QUEUES = ("md1", "mm1", "mg1")
 
 
 def test_default_order_of_added_latency():
-    """DOMAIN.md sec. 3: host <= underlay < routing < overlay with the defaults."""
+    """Published order (Zhuo et al. 2019, Kube-OVN docs): host <= underlay < routing < overlay with the defaults."""
     r = latency.rr_latency(path=["host", "underlay", "routing", "overlay"])["latency_mean_s"]
     assert r[0] <= r[1] < r[2] < r[3]
     # and the published magnitudes (Zhuo et al. 2019: 11.3 us host, 20.9 us overlay)

@@ -1,4 +1,4 @@
-"""Byte model: exact values from DOMAIN.md sec. 2 and hypothesis invariants."""
+"""Byte model: exact values (IEEE 802.3, RFCs, Felter et al. 2015; docs/sources.md) and hypothesis invariants."""
 from __future__ import annotations
 
 import numpy as np
@@ -44,7 +44,7 @@ def test_l2_accounting_2gbit_host():
 
 
 def test_overlay_host_ratio_matches_lab_measurement():
-    # DOMAIN.md sec. 2: measured overlay/host 0.96544, predicted 1398/1448 = 0.96547
+    # cnimodel lab (data/README.md): measured overlay/host 0.96544, predicted 1398/1448 = 0.96547
     h = ov.goodput_bps(2e9, 1500, "none", accounting="l2")
     o = ov.goodput_bps(2e9, 1500, "vxlan", accounting="l2")
     assert float(o / h) == pytest.approx(0.96547, abs=5e-6)

@@ -10,7 +10,7 @@ from ..paths import get_path
 def register(sub):
     p = sub.add_parser("overhead", help="byte-exact MTU / encapsulation overhead of a path",
                        description="Print pod MTU, MSS, payload efficiency and line-rate goodput "
-                       "of a data path (DOMAIN.md sec. 2 byte model).")
+                       "of a data path (the byte model of docs/models.md).")
     p.add_argument("--path", required=True, help="host, bridge, overlay, routing, underlay "
                    "(or a registered user path)")
     p.add_argument("--encap", help="encapsulation overriding the path's default "

@@ -70,7 +70,7 @@ class TbfShaper:
     ----------
     rate_bps : float
         Token rate [bit/s]; tbf charges each packet's length including the 14-byte
-        MAC header (DOMAIN.md sec. 2, ``accounting="l2"``).
+        MAC header (tc-tbf(8); measured in data/README.md, ``accounting="l2"``).
     burst_bytes : int
         Bucket size [bytes]; must exceed a 64 KiB GSO packet so tbf never segments.
     limit_bytes : int
