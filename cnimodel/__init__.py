@@ -1,6 +1,5 @@
 """cnimodel: analytical models and measurements of Kubernetes container-network data paths."""
-from importlib.metadata import PackageNotFoundError, version as _version
-
+from ._version import __version__
 from . import encap, overhead, paths
 from .errors import (CnimodelError, DataFormatError, FitError, LabError,
                      MTUMisconfigurationError, ParameterError, ReportError)
@@ -11,10 +10,6 @@ from .params import ModelParams
 from .predict import predict
 from .calibrate import fit, cross_validate
 
-try:
-    __version__ = _version("cnimodel")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
 
 __all__ = ["__version__", "encap", "overhead", "paths", "Path", "PATH_NAMES", "get_path",
            "register_path", "CnimodelError", "ParameterError", "MTUMisconfigurationError",

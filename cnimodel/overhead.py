@@ -347,8 +347,12 @@ def summarize(path=None, encap=None, underlay_mtu_bytes=1500, link_rate_bps=10e9
         lo = MIN_MTU_BYTES[6] if np.ndim(v_in) == 0 and v_in == 6 else MIN_MTU_BYTES[4]
         if np.ndim(v_in):
             lo = np.where(v_in == 6, MIN_MTU_BYTES[6], MIN_MTU_BYTES[4])
-        check("pod_mtu_bytes", pod, pod >= lo, f">= {lo if np.ndim(lo) == 0 else '68 / 1280'} "
-               "(RFC 791 / RFC 8200)", "underlay MTU minus encapsulation overhead is too small")
+        ok = np.broadcast_to(pod >= lo, np.broadcast(pod, lo).shape)
+        # the allowed minimum of the first offending row (68 B for IPv4, 1280 B for IPv6)
+        if not ok.all():
+            lo_bad = np.broadcast_to(lo, ok.shape).flat[int(np.argmin(ok.ravel()))]
+            check("pod_mtu_bytes", pod, ok, f">= {lo_bad:.0f} (RFC 791 / RFC 8200)",
+                  "underlay MTU minus encapsulation overhead is too small")
     else:
         pod = _num("pod_mtu_bytes", pod_mtu_bytes)
         _validate_mtu("pod_mtu_bytes", pod, v_in)

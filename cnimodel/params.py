@@ -341,17 +341,21 @@ class ModelParams:
         Path(path).write_text(self.to_json() + "\n")
 
     @classmethod
-    def load(cls, path) -> "ModelParams":
-        """Read a file written by :meth:`save` (a :class:`ParameterError` names what is wrong)."""
+    def load(cls, path, name="params file") -> "ModelParams":
+        """Read a file written by :meth:`save` (a :class:`ParameterError` names what is wrong).
+
+        ``name`` is how the error names the file (the planner passes its input's name,
+        ``"params_file"``).
+        """
         try:
             text = Path(path).expanduser().read_text(encoding="utf-8")
         except OSError as exc:
-            raise ParameterError("params file", str(path), "a readable JSON file",
+            raise ParameterError(name, str(path), "a readable JSON file",
                                  exc.strerror or "") from None
         except UnicodeDecodeError as exc:
-            raise ParameterError("params file", str(path), "a UTF-8 JSON file", str(exc)) from None
+            raise ParameterError(name, str(path), "a UTF-8 JSON file", str(exc)) from None
         try:
             return cls.from_json(text)
         except (TypeError, ValueError) as exc:  # a JSON value of the wrong type for a field
-            raise ParameterError("params file", str(path), "a ModelParams JSON file",
+            raise ParameterError(name, str(path), "a ModelParams JSON file",
                                  str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None

@@ -143,6 +143,7 @@ def test_fast_path_equals_careful_path(corpus):
     import pandas as pd
 
     from cnimodel.io import iperf3 as I
+    from cnimodel.io.iperf3_careful import doc_rows
     from cnimodel.io.schema import frame_from_rows
 
     files = sorted(D.glob("*.json")) + sorted((corpus / "iperf3-3.16-infrabuilder-2024" / "cilium" / "1").glob("*.json"))
@@ -153,7 +154,7 @@ def test_fast_path_equals_careful_path(corpus):
         doc = I._documents(p.read_bytes(), str(p))[0]
         if "dupkeys" in p.name:
             doc = json.loads(p.read_text(), object_pairs_hook=I._dup_hook)
-        careful = frame_from_rows(I._doc_rows(doc, doc["end"], str(p), 0))
+        careful = frame_from_rows(doc_rows(doc, doc["end"], str(p), 0))
         try:
             fast = frame_from_rows(I._fast_rows(doc, doc["end"], str(p), 0))
         except I._Slow:
@@ -246,6 +247,7 @@ def test_fast_path_never_disagrees_on_perturbed_documents(name):
 
     from cnimodel.io import iperf3 as I
     from cnimodel.io.detect import parse_bytes
+    from cnimodel.io.iperf3_careful import doc_rows, interval_rows
     from cnimodel.io.schema import frame_from_rows
 
     fast_rows, careful_rows, lane_rows, general_rows, errors = [], [], [], [], []
@@ -253,7 +255,7 @@ def test_fast_path_never_disagrees_on_perturbed_documents(name):
     for what, doc in _perturbations(_doc(name)):
         end = doc.get("end")
         try:
-            careful = I._doc_rows(doc, end, what, 0)
+            careful = doc_rows(doc, end, what, 0)
         except Exception as exc:  # noqa: BLE001 - any failure: the fast path must defer
             careful = exc
         try:
@@ -270,7 +272,7 @@ def test_fast_path_never_disagrees_on_perturbed_documents(name):
             careful_rows += careful
         raw = json.dumps(doc).encode()
         try:
-            I._interval_rows(doc, what, 0)
+            interval_rows(doc, what, 0)
         except Exception:  # noqa: BLE001 - the general loop below would fail on the intervals
             continue
         try:  # as load_dataset calls it

@@ -18,8 +18,7 @@ from cnimodel.params import ModelParams
 from cnimodel.paths import PATH_NAMES
 from cnimodel.predict import predict
 from cnimodel.widgets import render
-from cnimodel.widgets.model import (METRICS, PlannerInputs, PlannerModel, compute, format_value,
-                                    scale_cpu_clock)
+from cnimodel.widgets.model import METRICS, PlannerInputs, PlannerModel, compute, format_value
 
 from conftest import REPO
 
@@ -93,7 +92,7 @@ def test_max_pods_is_the_largest_meeting_the_target(base):
 def test_expected_orderings(base):
     t = base.table
     assert t.loc["overlay", "throughput_bps"] < t.loc["host", "throughput_bps"]
-    # robust order of added latency: host <= underlay < routing < overlay (DOMAIN.md sec. 3)
+    # robust order of added latency: host <= underlay < routing < overlay (Zhuo et al. 2019 in docs/sources.md; the lab's request/response order in data/)
     zero = compute(PlannerInputs(pods_per_node=1, load_per_pod_bps=1e3)).table["latency_mean_s"]
     assert zero["host"] <= zero["underlay"] < zero["routing"] < zero["overlay"]
     assert t.loc["overlay", "max_pods_per_node"] <= t.loc["host", "max_pods_per_node"]
@@ -182,7 +181,7 @@ def test_cpu_clock_scaling():
     np.testing.assert_allclose(r.table["cpu_cores_used"], a["cpu_cores_used"])
     b = compute(slow.replace(cpu_clock_hz=4e9, reference_clock_hz=2e9)).table
     np.testing.assert_allclose(b["cpu_cores_used"], a["cpu_cores_used"] / 2, rtol=1e-9)
-    p = scale_cpu_clock(ModelParams(), 1e9, 3e9)
+    p = ModelParams().at_cpu_clock(1e9, 3e9)
     assert p.hop_cpu_s["veth"] == pytest.approx(3 * ModelParams().hop_cpu_s["veth"])
     assert p.hop_latency_s == ModelParams().hop_latency_s
 

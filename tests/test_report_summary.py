@@ -151,7 +151,7 @@ def test_report_on_real_corpus_infrabuilder_2024(tmp_path, corpus):
     doc = _check_summary_against_library(out, ds, params, labels_file=str(LABELS_2024))
     fig = doc["runs"][0]["figures"]
     # single-stream TCP across nodes is CPU-bound: every pod path is significantly slower than
-    # bare metal (DOMAIN.md sec. 4); with 8 streams all converge on the 40 GbE bound.
+    # bare metal (InfraBuilder 2024 in docs/sources.md); with 8 streams all converge on the 40 GbE bound.
     one = [r for r in fig["overheads"] if r["test"] == "stream" and r["protocol"] == "tcp" and r["streams"] == 1]
     assert len(one) == 6 and all(r["diff"] < 0 and r["significant"] for r in one)
     eight = [r for r in fig["overheads"] if r["test"] == "stream" and r["protocol"] == "tcp" and r["streams"] == 8]

@@ -41,10 +41,12 @@ Examples
 >>> "hop_latency_s.child" in res.identifiability["unidentified"]
 True
 """
-from .crossval import cross_validate
+from .compare import measured_vs_model, model_figures
+from .crossval import cross_validate, cross_validation_note
 from .data import LAB_SHAPER_BURST_BYTES, QUANTITIES, fittable_rows, prepare
 from .fit import default_free, fit
 from .result import FitResult
 
 __all__ = ["fit", "cross_validate", "FitResult", "prepare", "QUANTITIES", "fittable_rows",
-           "default_free", "LAB_SHAPER_BURST_BYTES"]
+           "default_free", "LAB_SHAPER_BURST_BYTES", "measured_vs_model", "model_figures",
+           "cross_validation_note"]

@@ -8,10 +8,10 @@ from ..engine import SCENARIO_DEFAULTS
 from ..errors import ParameterError
 from ..params import ModelParams
 from ..predict import predict
-from .data import prepare
+from .data import fittable_rows, prepare
 from .fit import fit
 
-__all__ = ["cross_validate"]
+__all__ = ["cross_validate", "cross_validation_note"]
 
 
 def cross_validate(df: pd.DataFrame, by: str = "path", params: ModelParams | None = None,
@@ -78,3 +78,14 @@ def cross_validate(df: pd.DataFrame, by: str = "path", params: ModelParams | Non
                          "mean_rel_error": float(np.mean(rel[m])),
                          "rel_error_of_mean": float(np.mean(pred[m]) / np.mean(meas[m]) - 1.0)})
     return pd.DataFrame(rows)
+
+
+def cross_validation_note(df, by: str):
+    """None when leave-one-``by``-out cross-validation is possible on ``df``, else the reason."""
+    f = fittable_rows(df)
+    if by not in df.columns:
+        return f"no column `{by}` in the dataset"
+    n = f[by].dropna().nunique()
+    if n < 2:
+        return f"the fittable runs have {n} distinct `{by}` value(s); at least 2 are needed"
+    return None

@@ -6,6 +6,7 @@ import math
 from pathlib import Path as _P
 
 from ..errors import ParameterError
+from ..jsonclean import jsonable
 
 #: Keys of ``cnimodel predict --json`` (tidy schema names, plus ``bound``).
 PREDICT_KEYS = ("path", "encap", "test", "protocol", "underlay_mtu_bytes", "pod_mtu_bytes",
@@ -97,9 +98,9 @@ def run_fit(args) -> int:
     if args.out:
         res.params.save(args.out)
     if args.json:
-        print(json.dumps({"estimates": _clean(res.estimates.to_dict(orient="records")),
-                          "gof": _clean(res.gof),
-                          "identifiability": _clean(res.identifiability)}, indent=1))
+        print(json.dumps({"estimates": jsonable(res.estimates.to_dict(orient="records")),
+                          "gof": jsonable(res.gof),
+                          "identifiability": jsonable(res.identifiability)}, indent=1))
     else:
         print(res.summary())
         if args.out:
@@ -129,7 +130,7 @@ def compute(args) -> list:
     df = predict(params, **cols)
     rows = []
     for rec in df.to_dict(orient="records"):
-        rows.append(_clean({k: rec.get(k) for k in PREDICT_KEYS}))
+        rows.append(jsonable({k: rec.get(k) for k in PREDICT_KEYS}))
     return rows
 
 
@@ -174,18 +175,3 @@ def _print_row(d):
         print(f"{k:<{w}}  {v}")
 
 
-def _clean(obj):
-    """JSON-safe: numpy scalars -> Python, NaN / inf -> None."""
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float):
-        if not math.isfinite(obj):
-            return None
-        return int(obj) if obj.is_integer() and abs(obj) < 2 ** 53 and obj != 0.0 and abs(obj) >= 1 else obj
-    return obj

@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .._version import __version__
 from ..errors import LabError
 from . import manifest as mf
 from .cleanup import RunGuard, trap_signals
@@ -291,8 +292,6 @@ def run_lab(cfg: LabConfig, out, progress: bool = True, underlay_kind: str = "au
         On SIGTERM/SIGHUP or Ctrl-C, after everything the run created was removed.
     """
     from tqdm import tqdm
-
-    from .. import __version__
 
     cfg.validate()
     check_root()

@@ -18,34 +18,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..display import label, unit
+from ..paths import PATH_NAMES
+from ..stats import median_ci
+from ..summary import conditions, scenario_arrays, scenario_label
 from ._style import get_ax, path_color
 
 __all__ = ["axis_label", "plot_repetitions", "plot_medians", "plot_overheads", "plot_coverage",
            "plot_distribution", "plot_intervals", "plot_measured_vs_predicted", "plot_scenarios", "plot_residuals",
            "plot_predictions", "plot_overhead_panels"]
 
-_UNITS = {
-    "throughput_bps": ("throughput", 1e-9, "Gbit/s"),
-    "transactions_per_s": ("transactions", 1.0, "1/s"),
-    "latency_mean_s": ("latency", 1e6, "us"),
-    "latency_p50_s": ("median latency", 1e6, "us"),
-    "latency_p90_s": ("p90 latency", 1e6, "us"),
-    "latency_p99_s": ("p99 latency", 1e6, "us"),
-    "rtt_s": ("smoothed RTT", 1e6, "us"),
-    "jitter_s": ("jitter", 1e6, "us"),
-    "lost_fraction": ("lost datagrams", 100.0, "%"),
-    "retransmits": ("retransmits", 1.0, "segments"),
-    "snd_cwnd_bytes": ("congestion window", 1e-3, "kB"),
-}
-
-
 def _unit(metric: str):
-    if metric in _UNITS:
-        return _UNITS[metric]
-    for suf, scale, unit in (("_bps", 1e-9, "Gbit/s"), ("_s", 1e6, "us"), ("_bytes", 1.0, "B")):
-        if metric.endswith(suf):
-            return metric[: -len(suf)].replace("_", " "), scale, unit
-    return metric.replace("_", " "), 1.0, ""
+    """(what, display scale, display unit) of a column, from :func:`cnimodel.display.unit`."""
+    u = unit(metric)
+    return u.what, u.scale, u.unit
 
 
 def axis_label(metric: str) -> str:
@@ -54,13 +40,10 @@ def axis_label(metric: str) -> str:
     >>> axis_label("latency_p99_s")
     'p99 latency [us]'
     """
-    name, _, unit = _unit(metric)
-    return f"{name} [{unit}]" if unit else name
+    return label(metric)
 
 
 def _order(values, first=None):
-    from ..paths import PATH_NAMES
-
     rank = {n: i for i, n in enumerate(PATH_NAMES)}
     vals = [str(v) for v in dict.fromkeys(values)]
     return sorted(vals, key=lambda v: (v != first, rank.get(v, len(rank)), v))
@@ -79,8 +62,6 @@ def plot_repetitions(df, metric: str, by: str = "path", baseline: str | None = N
     by : str
         Column whose values go on the x axis (``path``, ``cni``).
     """
-    from ..stats import median_ci
-
     ax = get_ax(ax)
     _, scale, _ = _unit(metric)
     names = _order(df[by].dropna(), baseline)
@@ -350,15 +331,12 @@ def plot_scenarios(df, by: str = "path", baseline: str | None = None, confidence
     (One scatter / one vlines call per panel: matplotlib artist creation, not data, is the
     cost of a report figure.)
     """
-    from ..stats import median_ci
-    from ..summary import _scenario_arrays, conditions, scenario_label
-
     conds = conditions(df)
     names = _order(df[by].dropna(), baseline)
     cells, order = {}, {}
     for c in conds:
         d = df if c is None else df[df["condition"].astype(str) == c]
-        _, groups = _scenario_arrays(d, by, metrics)
+        _, groups = scenario_arrays(d, by, metrics)
         for scn, m, arrays in groups:
             lab = scenario_label({k: v for k, v in scn.items() if k != "condition"}, short=True)
             order.setdefault(m, []).append(lab)
@@ -415,8 +393,6 @@ def plot_overhead_panels(overheads, by: str = "path", relative: bool = True, tit
     pale bars are not significant.  Returns the 2-d array of Axes."""
     import pandas as pd
     from matplotlib.patches import Patch
-
-    from ..summary import scenario_label
 
     o = pd.DataFrame(overheads)
     if o.empty:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..latency import rr_latency
+from ..predict import predict
 from ._style import get_ax
 
 __all__ = ["plot_measured_vs_predicted", "plot_residuals", "plot_latency_vs_load",
@@ -87,8 +89,6 @@ def plot_latency_vs_load(params=None, paths=("host", "bridge", "overlay", "routi
     ``quantile``: ``"p50"``, ``"p90"``, ``"p99"`` or ``"mean"``; queue model and percentile
     method as in :func:`cnimodel.latency.queue_latency`.
     """
-    from ..latency import rr_latency
-
     ax = get_ax(ax)
     rho = np.linspace(0.0, max_load, 60)
     key = "latency_mean_s" if quantile == "mean" else f"latency_{quantile}_s"
@@ -112,8 +112,6 @@ def plot_throughput_vs_mtu(params=None, paths=("host", "bridge", "overlay", "rou
     ``measured`` (optional tidy frame with ``path``, ``underlay_mtu_bytes``, ``throughput_bps``)
     is overlaid as crosses.
     """
-    from ..predict import predict
-
     ax = get_ax(ax)
     mtus = np.asarray(mtus if mtus is not None else np.linspace(1280, 9000, 40).round())
     for i, path in enumerate(paths):

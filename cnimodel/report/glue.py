@@ -9,45 +9,14 @@ that fails before its last cell simply has no figures.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import math
+
+from ..jsonclean import jsonable
 
 __all__ = ["GLUE_MIME", "record", "read_recorded", "jsonable", "strip_glue", "setup_notebook"]
 
 #: MIME type of the output :func:`record` writes.
 GLUE_MIME = "application/vnd.cnimodel.report+json"
-
-
-def jsonable(value):
-    """``value`` with numpy / pandas scalars made plain and NaN / inf made None (strict JSON).
-
-    >>> import numpy as np
-    >>> jsonable({"a": np.float64(1.5), "b": [np.nan, np.int64(2)], "c": (True, None)})
-    {'a': 1.5, 'b': [None, 2], 'c': [True, None]}
-    """
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return value.isoformat()
-    # numpy / pandas scalars and arrays, without importing them here
-    if hasattr(value, "tolist"):
-        return jsonable(value.tolist())
-    if hasattr(value, "item"):
-        return jsonable(value.item())
-    if type(value).__name__ in ("NAType", "NaTType"):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 def record(figures: dict) -> dict:

@@ -6,8 +6,9 @@ import datetime as _dt
 import html
 import json
 
+from .._version import __version__
+from ..jsonclean import jsonable
 from .atomic import write_text
-from .glue import jsonable
 
 __all__ = ["summary_document", "write_summary", "render_index", "write_index"]
 
@@ -16,8 +17,6 @@ SUMMARY_FORMAT = 1
 
 def summary_document(results, notebook: str, finished: bool = True) -> dict:
     """The ``summary.json`` document for a list of run results."""
-    from .. import __version__
-
     results = list(results)
     counts = {s: sum(r["status"] == s for r in results) for s in ("ok", "failed", "pending", "interrupted")}
     return jsonable({

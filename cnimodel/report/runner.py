@@ -23,7 +23,10 @@ from pathlib import Path
 
 from ..errors import ReportError
 from .atomic import atomic_path, remove_stale_temporaries, write_text
-from .glue import jsonable, read_recorded
+from ..jsonclean import jsonable
+from .export import export_html
+from .glue import read_recorded
+from .index import summary_document, write_index, write_summary
 
 __all__ = ["NOTEBOOK_DIR", "DEFAULT_NOTEBOOK", "RunSpec", "InlineExecutor", "notebook_path",
            "notebook_parameters", "plan_runs", "execute_run", "run_batch"]
@@ -167,8 +170,6 @@ def execute_run(spec: RunSpec) -> dict:
     import nbformat
     import papermill as pm
 
-    from .export import export_html
-
     out = Path(spec.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -266,8 +267,6 @@ def run_batch(specs, out_dir, executor: cf.Executor | None = None, jobs: int = 1
         Progress bar over runs on stderr (default: when stderr is a terminal).
     """
     from tqdm.auto import tqdm
-
-    from .index import summary_document, write_index, write_summary
 
     specs = list(specs)
     out = Path(out_dir)
