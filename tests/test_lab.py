@@ -214,14 +214,23 @@ def _wait_for_servers(before: set, deadline_s: float = 60) -> tuple:
     pytest.fail("lab run did not start its servers in time")
 
 
+def _default_signals():
+    """In the child before exec: SIGINT and SIGTERM at their default dispositions."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_interrupted_run_leaves_nothing(tmp_path, sig):
     ok, reason = _lab_ready()
     require("lab", ok, reason)
     before = set(lab_namespaces())
     out = tmp_path / "interrupted"
+    # as an interactive user's Ctrl-C: SIGINT at its default disposition in the run (a shell
+    # without job control starts background jobs with SIGINT ignored, and pytest may run so)
     proc = subprocess.Popen(_lab_cmd("run", "--quick", "--out", str(out), "--no-progress"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_signals)
     try:
         prefix, pids = _wait_for_servers(before)
         time.sleep(1.0)                      # let a client test start too
