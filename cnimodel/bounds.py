@@ -92,12 +92,21 @@ def select_bound(*bounds):
     does not apply) costs nothing.  ``code`` indexes :data:`BOUNDS` (0-d when every input is).
     """
     tput, which = bounds[0], 0
+    owned = False   # tput / which are our own full-size arrays: update them in place
     for i, b in enumerate(bounds[1:], start=1):
         if np.ndim(b) == 0 and b == np.inf:
             continue
         lower = b < tput
         if not np.any(lower):
             continue
-        which = np.where(lower, i, which)
-        tput = np.where(lower, b, tput)
+        if not owned or np.shape(lower) != np.shape(tput):
+            shape = np.broadcast_shapes(np.shape(tput), np.shape(b))
+            if not shape:
+                which, tput = np.where(lower, i, which), np.where(lower, b, tput)
+                continue
+            tput = np.array(np.broadcast_to(tput, shape), dtype=float)
+            which = np.array(np.broadcast_to(which, shape), dtype=np.int64)
+            owned = True
+        np.copyto(tput, b, where=lower)
+        np.copyto(which, i, where=lower)
     return tput, which

@@ -169,11 +169,17 @@ def cpu_cost(p, d, c):
     c_wire = p.cpu_per_wire_packet_s * d.wire_pkt
     half, call = 0.5 * p.cpu_per_byte_s, p.cpu_per_call_s / d.send
     c_byte = p.cpu_per_byte_s + call + (c["all"] - c["tun"]) / seg + (c_wire + c["tun"]) / d.mss
-    c_tx = half + call + (c["tx"] - c["tun_tx"]) / seg + c["tun_tx"] / d.mss
-    c_rx = (c["rx"] - c["tun_rx"]) / seg + (c_wire + c["tun_rx"]) / d.mss
+    ttx, trx = c["tun_tx"], c["tun_rx"]
+    # same-node rows have no transmit / receive stage: their costs are 0 (bounds inf)
+    if np.ndim(ttx) == 0 and ttx == 0 and np.ndim(trx) == 0 and trx == 0:   # offloads on
+        c_tx = (half + call) * d.wire_f + c["tx"] / seg
+        c_rx = c["rx"] / seg + c_wire / d.mss
+    else:
+        c_tx = (half + call) * d.wire_f + (c["tx"] - ttx) / seg + ttx / d.mss
+        c_rx = (c["rx"] - trx) / seg + (c_wire + trx) / d.mss
     if np.any(d.udp):
         c_byte = where(d.udp, p.cpu_per_byte_s + (c["all"] + c_wire) / d.udp_d, c_byte)
-        c_tx = where(d.udp, half + c["tx"] / d.udp_d, c_tx)
+        c_tx = where(d.udp, half * d.wire_f + c["tx"] / d.udp_d, c_tx)
         c_rx = where(d.udp, (c["rx"] + c_wire) / d.udp_d, c_rx)
     return {"byte": c_byte, "tx": c_tx, "rx": c_rx, "seg": seg, "wire": c_wire}
 
@@ -225,13 +231,18 @@ def stream_bounds(p, d, k, rtt, has_stream=True):
     inf = np.inf
     window_bits = d.streams * (8.0 * p.tcp_window_bytes)
     out = {"link_bps": where(d.no_wire, inf, d.rate * d.eff * (1.0 - d.rtx)), "ncpu8": ncpu8,
-           "window_bits": window_bits, "ntx8": where(d.no_wire, 0.0, 8.0 * tx),
-           "nrx8": where(d.no_wire, 0.0, 8.0 * rx), "nnode8": where(d.no_wire, 8.0 * node, 0.0)}
+           "window_bits": window_bits}
     with np.errstate(divide="ignore", invalid="ignore"):
         out["cpu_bps"] = ncpu8 / k["byte"]
-        out["cpu_tx_bps"] = where(d.no_wire, inf, out["ntx8"] / k["tx"])
-        out["cpu_rx_bps"] = where(d.no_wire, inf, out["nrx8"] / k["rx"])
-        out["cpu_node_bps"] = where(d.no_wire, out["nnode8"] / k["byte"], inf)
+        # a stage a row does not have costs 0 (transmit / receive of a same-node path) or
+        # gets no cores (the node stage of a cross-node path): its bound is inf
+        out["ntx8"], out["nrx8"] = 8.0 * tx, 8.0 * rx
+        out["cpu_tx_bps"], out["cpu_rx_bps"] = out["ntx8"] / k["tx"], out["nrx8"] / k["rx"]
+        if np.any(d.no_wire):
+            out["nnode8"] = 8.0 * node * (1.0 - d.wire_f)
+            out["cpu_node_bps"] = 8.0 * node / (k["byte"] * (1.0 - d.wire_f))
+        else:
+            out["nnode8"], out["cpu_node_bps"] = 0.0, inf
         if not has_stream:
             out["window_bps"] = out["loss_bps"] = np.inf
             return out
