@@ -78,6 +78,7 @@ class Design:
         self.n_wire = cu[:, HOPS.index("wire")][self.codes]
         self.no_wire = uniform(self.n_wire == 0) if np.ndim(self.n_wire) else bool(self.n_wire == 0)
         self.wire_f = uniform(np.asarray(self.n_wire > 0, float))   # 1 across nodes, 0 on one
+        self.node_f = uniform(1.0 - np.asarray(self.wire_f))          # 1 on one node
         self.n_nf = cu[:, HOPS.index("netfilter")][self.codes]
         # MTU-sized packets exist only where a path crosses a NIC: a veth wire and same-node
         # paths carry the GSO super-packets whole (docs/models.md, "Wire packets")

@@ -209,9 +209,11 @@ def stage_cores(p, d):
     q = d.rx_queues
     if np.ndim(q) or np.isnan(q):
         q = where(np.isnan(q), p.nic_rx_queues, q)
-    tx = np.minimum(d.streams, node)
+    s = d.streams
+    tx = s if np.ndim(node) == 0 and np.max(s) <= node else np.minimum(s, node)
     queues = where(d.entropy, q, 1.0)                    # hashed receive queues of a NIC
-    rx = np.minimum(tx, where(d.wire_pkt > 0, queues, np.inf))
+    lim = where(d.wire_pkt > 0, queues, np.inf)
+    rx = tx if np.ndim(lim) == 0 and np.max(tx) <= lim else np.minimum(tx, lim)
     return tx, rx, tx
 
 
@@ -236,11 +238,12 @@ def stream_bounds(p, d, k, rtt, has_stream=True):
         out["cpu_bps"] = ncpu8 / k["byte"]
         # a stage a row does not have costs 0 (transmit / receive of a same-node path) or
         # gets no cores (the node stage of a cross-node path): its bound is inf
-        out["ntx8"], out["nrx8"] = 8.0 * tx, 8.0 * rx
+        out["ntx8"] = 8.0 * tx
+        out["nrx8"] = out["ntx8"] if rx is tx else 8.0 * rx
         out["cpu_tx_bps"], out["cpu_rx_bps"] = out["ntx8"] / k["tx"], out["nrx8"] / k["rx"]
         if np.any(d.no_wire):
-            out["nnode8"] = 8.0 * node * (1.0 - d.wire_f)
-            out["cpu_node_bps"] = 8.0 * node / (k["byte"] * (1.0 - d.wire_f))
+            out["nnode8"] = out["ntx8"] * d.node_f
+            out["cpu_node_bps"] = out["ntx8"] / (k["byte"] * d.node_f)
         else:
             out["nnode8"], out["cpu_node_bps"] = 0.0, inf
         if not has_stream:
