@@ -12,7 +12,7 @@ Examples
 >>> import numpy as np
 >>> tput, code = select_bound(np.array([10e9, 10e9]), np.array([12e9, 4e9]))
 >>> tput.tolist(), [BOUNDS[c] for c in code]
-([10000000000.0, 4000000000.0], ['link', 'cpu'])
+([10000000000.0, 4000000000.0], ['link', 'cpu_stream'])
 """
 from __future__ import annotations
 
@@ -25,7 +25,11 @@ from .validation import check_range
 __all__ = ["BOUNDS", "LOSS_MODELS", "mathis_bps", "pftk_bps", "loss_bound_bps", "select_bound"]
 
 #: Names of the bounds, in tie-breaking order (:func:`select_bound`).
-BOUNDS = ("link", "cpu", "window", "loss", "packet_rate")
+#: ``cpu_stream``: the streams' own CPU (one core per stream along the path); ``cpu_tx`` /
+#: ``cpu_rx``: the transmit / receive stage a node's streams share (its cores, and for the
+#: receive stage the receive queues the flows spread over); ``cpu_node``: the one node of a
+#: same-node path (docs/models.md, "Shared stages").
+BOUNDS = ("link", "cpu_stream", "window", "loss", "packet_rate", "cpu_tx", "cpu_rx", "cpu_node")
 #: Loss-bound formulas (:func:`loss_bound_bps`).
 LOSS_MODELS = ("pftk", "mathis")
 
@@ -82,17 +86,27 @@ def select_bound(*bounds):
     """``(throughput, code)``: the elementwise minimum of ``bounds`` and the index of the one
     that binds (ties keep the earlier bound).
 
-    ``bounds`` are in the order of :data:`BOUNDS` (``link, cpu, window, loss, packet_rate``;
+    ``bounds`` are in the order of :data:`BOUNDS` (``link, cpu_stream, window, loss,
+    packet_rate, cpu_tx, cpu_rx, cpu_node``;
     pass fewer to use a prefix); each a scalar or an array; a scalar ``inf`` (a bound that
     does not apply) costs nothing.  ``code`` indexes :data:`BOUNDS` (0-d when every input is).
     """
     tput, which = bounds[0], 0
+    owned = False   # tput / which are our own full-size arrays: update them in place
     for i, b in enumerate(bounds[1:], start=1):
         if np.ndim(b) == 0 and b == np.inf:
             continue
         lower = b < tput
         if not np.any(lower):
             continue
-        which = np.where(lower, i, which)
-        tput = np.where(lower, b, tput)
+        if not owned or np.shape(lower) != np.shape(tput):
+            shape = np.broadcast_shapes(np.shape(tput), np.shape(b))
+            if not shape:
+                which, tput = np.where(lower, i, which), np.where(lower, b, tput)
+                continue
+            tput = np.array(np.broadcast_to(tput, shape), dtype=float)
+            which = np.array(np.broadcast_to(which, shape), dtype=np.int64)
+            owned = True
+        np.copyto(tput, b, where=lower)
+        np.copyto(which, i, where=lower)
     return tput, which

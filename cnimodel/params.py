@@ -39,7 +39,8 @@ __all__ = ["ModelParams", "SOURCES", "QUEUES", "LOSS_MODELS", "DEFAULT_HOP_LATEN
 
 #: CPU-time parameters that scale with 1 / clock (a fixed number of cycles per packet, per
 #: byte and per call): :meth:`ModelParams.at_cpu_clock`.
-CPU_TIME_FIELDS = ("hop_cpu_s", "cpu_per_byte_s", "cpu_per_wire_packet_s", "cpu_per_call_s")
+CPU_TIME_FIELDS = ("hop_cpu_s", "cpu_per_byte_s", "cpu_per_wire_packet_s", "cpu_per_call_s",
+                   "netfilter_rule_cpu_s")
 
 
 #: One-way latency per crossing of each hop kind for a small message [s].
@@ -106,6 +107,16 @@ SOURCES = {
     "mathis_c": "sqrt(3/2) = 1.22 (Mathis et al. 1997); 0.87 with delayed ACKs",
     "pftk_b": "1 packet acknowledged per ACK (RFC 3448)",
     "rto_factor": "t_RTO = 4 R (RFC 3448)",
+    "node_cores": "12: the cores of one node of the DaoCloud 2023 10 GbE testbed (Dell R620, 2 x Xeon "
+                  "E5-2620, 6 cores each); no stream count gets more cores than the node has",
+    "nic_rx_queues": "8: Linux DEFAULT_MAX_NUM_RSS_QUEUES (include/linux/netdevice.h, used by "
+                     "netif_get_num_default_rss_queues, the default channel count of many drivers)",
+    "netfilter_rule_latency_s": "per non-matching rule per packet per netfilter crossing: iptables / "
+                                "nftables rules are evaluated in sequence (kube-proxy iptables mode: "
+                                "O(Services), Kubernetes blog 2025-02-28 'NFTables mode for kube-proxy'); "
+                                "30 ns, order of a rule match on a 2-3 GHz core; fit it from runs at "
+                                "two or more rule counts (scenario column netfilter_rules)",
+    "netfilter_rule_cpu_s": "as netfilter_rule_latency_s, charged per (super-)packet on the CPU",
     "cpu_clock_hz": "None: the clock of the calibration CPU is not recorded unless the user sets it "
                     "(ModelParams.at_cpu_clock needs it, or an explicit reference clock)",
 }
@@ -171,7 +182,15 @@ class ModelParams:
     mathis_c, pftk_b, rto_factor : float
         Constants of the loss bounds [1].
     cpu_cores : float or None
-        Default cores for networking; None = one per stream.
+        Default cores for the per-stream bound; None = one per stream.
+    node_cores : float
+        Cores of one node [1]: the shared transmit, receive and same-node stages never use
+        more (scenario column ``node_cores`` overrides).
+    nic_rx_queues : float
+        Receive queues (RSS channels) of a node's NIC [1] (scenario column ``rx_queues``).
+    netfilter_rule_latency_s, netfilter_rule_cpu_s : float
+        Latency and CPU time per netfilter rule traversed, per packet and netfilter crossing
+        [s] (scenario column ``netfilter_rules``).
     cpu_clock_hz : float or None
         Clock of the CPU the CPU-time parameters (:data:`CPU_TIME_FIELDS`) were measured or
         calibrated on [Hz]; None: not recorded.  :meth:`at_cpu_clock` rescales them.
@@ -198,6 +217,10 @@ class ModelParams:
     pftk_b: float = 1.0
     rto_factor: float = 4.0
     cpu_cores: float | None = None
+    node_cores: float = 12.0
+    nic_rx_queues: float = 8.0
+    netfilter_rule_latency_s: float = 30e-9
+    netfilter_rule_cpu_s: float = 30e-9
     cpu_clock_hz: float | None = None
 
     def __post_init__(self):
@@ -206,9 +229,11 @@ class ModelParams:
         s(self, "hop_cpu_s", _hop_dict("hop_cpu_s", self.hop_cpu_s, DEFAULT_HOP_CPU_S))
         for name in ("base_rtt_s", "latency_per_byte_s", "propagation_s", "service_cv2",
                      "crr_setup_rtts", "crr_connection_s", "crr_conntrack_s", "cpu_per_byte_s",
-                     "cpu_per_wire_packet_s", "cpu_per_call_s"):
+                     "cpu_per_wire_packet_s", "cpu_per_call_s", "netfilter_rule_latency_s",
+                     "netfilter_rule_cpu_s"):
             s(self, name, _cost(name, getattr(self, name)))
-        for name in ("gso_bytes", "tcp_window_bytes", "mathis_c", "pftk_b", "rto_factor"):
+        for name in ("gso_bytes", "tcp_window_bytes", "mathis_c", "pftk_b", "rto_factor",
+                     "node_cores", "nic_rx_queues"):
             s(self, name, _cost(name, getattr(self, name), strict=True))
         if self.queue not in QUEUES:
             raise ParameterError("queue", self.queue, "one of " + ", ".join(QUEUES))
@@ -268,7 +293,8 @@ class ModelParams:
         return self.replace(hop_cpu_s={h: v * k for h, v in self.hop_cpu_s.items()},
                             cpu_per_byte_s=self.cpu_per_byte_s * k,
                             cpu_per_wire_packet_s=self.cpu_per_wire_packet_s * k,
-                            cpu_per_call_s=self.cpu_per_call_s * k, cpu_clock_hz=f)
+                            cpu_per_call_s=self.cpu_per_call_s * k,
+                            netfilter_rule_cpu_s=self.netfilter_rule_cpu_s * k, cpu_clock_hz=f)
 
     # flat vector access, used by the calibration: "base_rtt_s", "hop_latency_s.veth", ...
     def get(self, name: str) -> float:
@@ -301,7 +327,8 @@ class ModelParams:
         """Flat names of every fittable number (scalars and ``dict.kind`` hop costs)."""
         scal = ("base_rtt_s", "latency_per_byte_s", "propagation_s", "service_cv2", "crr_setup_rtts",
                 "crr_connection_s", "crr_conntrack_s", "cpu_per_byte_s", "cpu_per_wire_packet_s",
-                "cpu_per_call_s", "gso_bytes", "tcp_window_bytes")
+                "cpu_per_call_s", "gso_bytes", "tcp_window_bytes", "netfilter_rule_latency_s",
+                "netfilter_rule_cpu_s", "node_cores", "nic_rx_queues")
         return scal + tuple(f"hop_latency_s.{k}" for k in HOP_KINDS) + tuple(
             f"hop_cpu_s.{k}" for k in HOP_KINDS)
 

@@ -66,6 +66,13 @@ class Path:
         Geneve option bytes [bytes], only with ``encap="geneve"``.
     same_node : bool
         True when both endpoints share a node (no wire crossed).
+    rx_flow_entropy : bool
+        Whether the receiving NIC spreads the path's flows over its receive queues (RSS).
+        True for plain TCP/UDP, whose 4-tuple the NIC hashes.  A tunnel's outer header
+        carries the flows between two nodes on one outer IP pair; its UDP source port holds
+        a per-flow hash (RFC 7348 sec. 5), but a NIC that hashes UDP by addresses only (the
+        default of Intel ixgbe / i40e, ethtool ``rx-flow-hash udp4 sd``) puts them all on one
+        receive queue: ``False`` for the built-in overlay (docs/models.md, "Shared stages").
     description, source : str
         What the path is and where its hop list comes from.
     """
@@ -75,6 +82,7 @@ class Path:
     encap: str = "none"
     geneve_option_bytes: int = 0
     same_node: bool = False
+    rx_flow_entropy: bool = True
     description: str = ""
     source: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
@@ -94,6 +102,8 @@ class Path:
         enc.overhead_bytes(4, self.geneve_option_bytes)  # validates options
         if enc.name != "none" and not ({"encap", "decap"} <= set(hops)):
             raise ParameterError("hops", hops, "a path with a tunnel must contain 'encap' and 'decap'")
+        if not isinstance(self.rx_flow_entropy, (bool,)):
+            raise ParameterError("rx_flow_entropy", self.rx_flow_entropy, "True or False")
         if self.same_node and "wire" in hops:
             raise ParameterError("same_node", True, "False for a path that crosses the wire")
 
@@ -190,7 +200,7 @@ _BUILTIN = (
          source="Kubernetes networking (kube-proxy iptables mode requires br_netfilter)"),
     Path("overlay", ("stack", "veth", "bridge", "netfilter", "encap", "ip_forward", "nic", "wire",
                      "nic", "ip_forward", "decap", "bridge", "netfilter", "veth", "stack"),
-         encap="vxlan",
+         encap="vxlan", rx_flow_entropy=False,
          description="pods on different nodes through a VXLAN tunnel between node bridges",
          source="Huawei CCE container tunnel network (VXLAN over OVS); Flannel VXLAN backend"),
     Path("routing", ("stack", "veth", "ip_forward", "netfilter", "nic", "wire", "nic",

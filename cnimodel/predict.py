@@ -35,7 +35,8 @@ __all__ = ["predict", "SCENARIO_DEFAULTS", "OUTPUT_COLUMNS", "WIRE_KINDS", "DEFA
 
 #: Columns :func:`predict` adds.
 OUTPUT_COLUMNS = ("max_pod_mtu_bytes", "pod_mtu_bytes", "mss_bytes", "throughput_bps", "bound",
-                  "goodput_bound_bps", "cpu_bound_bps", "latency_mean_s", "latency_p50_s",
+                  "goodput_bound_bps", "cpu_bound_bps", "cpu_tx_bound_bps", "cpu_rx_bound_bps",
+                  "cpu_node_bound_bps", "latency_mean_s", "latency_p50_s",
                   "latency_p90_s", "latency_p99_s", "transactions_per_s", "cpu_cores_used",
                   "mtu_misconfigured")
 _BOUND_CATS = ("",) + BOUNDS
@@ -63,6 +64,14 @@ def predict(params=None, scenarios=None, **columns) -> pd.DataFrame:
           rr, the largest datagram for UDP, 128 KiB (iperf3's default) for a TCP stream);
           ``response_size_bytes`` [bytes] (default = request);
         - ``streams`` [1]; ``cores`` [1] (NaN: one per stream); ``offload`` (TSO/GSO/GRO);
+        - ``node_cores`` [1] (NaN: ``params.node_cores``), ``rx_queues`` [1] (NaN:
+          ``params.nic_rx_queues``), ``rx_flow_entropy`` (None: the path's; whether the NIC
+          spreads the flows over its receive queues): the shared transmit / receive / node
+          stages (docs/models.md, "Shared stages");
+        - ``csum_offload`` (the tunnel device's checksum offload; False: software
+          segmentation and checksum at the tunnel, its hops charged per wire packet);
+        - ``netfilter_rules`` [1]: rules each netfilter crossing traverses beyond the base cost
+          (kube-proxy iptables mode: grows with the Services);
         - ``load`` utilisation rho of the path's bottleneck, ``0 <= rho < 1`` [1];
         - ``loss_rate`` [1] (random loss, for the loss bound); ``extra_rtt_s`` [s];
         - ``retransmit_fraction`` [1]: share of transmitted segments that are retransmissions
@@ -81,8 +90,10 @@ def predict(params=None, scenarios=None, **columns) -> pd.DataFrame:
     DataFrame
         The scenario columns (defaults filled in) followed by ``max_pod_mtu_bytes`` (the
         largest pod MTU the underlay carries after encapsulation), ``pod_mtu_bytes``, ``mss_bytes``
-        [bytes], ``throughput_bps`` [bit/s] (stream rows), ``bound`` ('link' | 'cpu' | 'window'
-        | 'loss' | 'packet_rate'; '' for rr/crr rows), ``goodput_bound_bps``, ``cpu_bound_bps``
+        [bytes], ``throughput_bps`` [bit/s] (stream rows), ``bound`` ('link' | 'cpu_stream' |
+        'window' | 'loss' | 'packet_rate' | 'cpu_tx' | 'cpu_rx' | 'cpu_node';
+        '' for rr/crr rows), ``goodput_bound_bps``, ``cpu_bound_bps`` (the streams' own CPU),
+        ``cpu_tx_bound_bps``, ``cpu_rx_bound_bps``, ``cpu_node_bound_bps`` (shared stages)
         [bit/s], ``latency_mean_s``, ``latency_p50_s``, ``latency_p90_s``, ``latency_p99_s`` [s]
         and ``transactions_per_s`` [1/s] (rr/crr rows), ``cpu_cores_used`` [cores],
         ``mtu_misconfigured`` (bool), ``service_s`` [s] (queue service time).  Columns of a

@@ -3,11 +3,17 @@
 Model (equations in docs/models.md, references in docs/sources.md)::
 
     link    = link_rate_bps * efficiency                      # cnimodel.overhead byte model
-    cpu     = min(streams, cores) * 8 / c_byte               # per-stream CPU bound, summed
+    cpu_stream = min(streams, cores) * 8 / c_byte            # per-stream CPU bound, summed
+    cpu_tx  = min(streams, node_cores) * 8 / c_tx            # sender node's shared stage
+    cpu_rx  = min(streams, node_cores, queues) * 8 / c_rx    # receiver's softirq stage
+    cpu_node = min(streams, node_cores) * 8 / c_byte         # same-node paths: one node
     c_byte  = cpu_per_byte_s + C_seg / seg + (cpu_per_wire_packet_s + C_pkt) / MSS
     window  = streams * 8 * tcp_window_bytes / RTT
     loss    = streams * PFTK(MSS, RTT, p)    (or Mathis: 8 MSS / RTT * C / sqrt(p))
-    throughput = min(link, cpu, window, loss); bound = the argmin
+    throughput = min(link, cpu_stream, window, loss, cpu_tx, cpu_rx, cpu_node); bound = argmin
+
+``queues`` is ``rx_queues`` when the NIC hashes the path's flows apart (``rx_flow_entropy``),
+else 1 (a tunnel whose outer UDP the NIC hashes by addresses only).
 
 ``C_seg`` is the path's CPU per (GSO super-)packet (``sum_h n_h * hop_cpu_s[h]``) and ``seg``
 the super-packet payload (``gso_bytes`` with ``offload=True``, else the MSS).  Without tunnel
@@ -23,7 +29,7 @@ Examples
 ('link', 9.415)
 >>> r = throughput.stream_throughput(path="overlay", underlay_mtu_bytes=9000, link_rate_bps=40e9)
 >>> str(r["bound"])
-'cpu'
+'cpu_stream'
 """
 from __future__ import annotations
 
@@ -40,7 +46,8 @@ __all__ = ["mathis_bps", "pftk_bps", "stream_throughput", "cpu_cores_used", "BOU
 def stream_throughput(params=None, path="host", underlay_mtu_bytes=1500, link_rate_bps=10e9,
                       accounting="wire", encap=None, streams=1, cores=None, offload=True,
                       protocol="tcp", msg_size_bytes=None, loss_rate=0.0, extra_rtt_s=0.0,
-                      ip_version=4, pod_mtu_bytes=None):
+                      ip_version=4, pod_mtu_bytes=None, node_cores=None, rx_queues=None,
+                      rx_flow_entropy=None, csum_offload=True, netfilter_rules=0):
     """Aggregate bulk throughput of ``streams`` parallel streams and the bound that binds.
 
     Parameters
@@ -66,12 +73,15 @@ def stream_throughput(params=None, path="host", underlay_mtu_bytes=1500, link_ra
         Packet loss probability p [1].
     extra_rtt_s : array
         Round-trip time added to the path's own (e.g. WAN) [s].
+    node_cores, rx_queues, rx_flow_entropy, csum_offload, netfilter_rules
+        Shared stages and regimes: see :func:`cnimodel.predict.predict`.
 
     Returns
     -------
     dict
         ``throughput_bps``, ``per_stream_bps``, ``goodput_bound_bps``, ``cpu_bound_bps``,
-        ``window_bound_bps``, ``loss_bound_bps`` [bit/s], ``bound`` (str array),
+        ``window_bound_bps``, ``loss_bound_bps``, ``cpu_tx_bound_bps``, ``cpu_rx_bound_bps``,
+        ``cpu_node_bound_bps`` [bit/s], ``bound`` (str array, a name of :data:`BOUNDS`),
         ``cpu_cores_used`` [cores].
 
     Examples
@@ -82,14 +92,17 @@ def stream_throughput(params=None, path="host", underlay_mtu_bytes=1500, link_ra
     """
     cols = dict(path=path, underlay_mtu_bytes=underlay_mtu_bytes, link_rate_bps=link_rate_bps,
                 accounting=accounting, streams=streams, offload=offload, protocol=protocol,
-                loss_rate=loss_rate, extra_rtt_s=extra_rtt_s, ip_version=ip_version, test="stream")
+                loss_rate=loss_rate, extra_rtt_s=extra_rtt_s, ip_version=ip_version, test="stream",
+                csum_offload=csum_offload, netfilter_rules=netfilter_rules)
     for k, v in (("encap", encap), ("cores", cores), ("msg_size_bytes", msg_size_bytes),
-                 ("pod_mtu_bytes", pod_mtu_bytes)):
+                 ("pod_mtu_bytes", pod_mtu_bytes), ("node_cores", node_cores),
+                 ("rx_queues", rx_queues), ("rx_flow_entropy", rx_flow_entropy)):
         if v is not None:
             cols[k] = v
     r = evaluate_columns(params, cols)
     keys = ("throughput_bps", "per_stream_bps", "goodput_bound_bps", "cpu_bound_bps",
-            "window_bound_bps", "loss_bound_bps", "cpu_cores_used")
+            "window_bound_bps", "loss_bound_bps", "cpu_tx_bound_bps", "cpu_rx_bound_bps",
+            "cpu_node_bound_bps", "cpu_cores_used")
     out = {k: shape_like(r[k], cols) for k in keys}
     names = np.asarray(("",) + BOUNDS, dtype=object)
     out["bound"] = shape_like(names[np.asarray(r["bound_code"])], cols)

@@ -65,7 +65,7 @@ def test_single_stream_runs_are_cpu_bound(infrabuilder, corpus_fit):
     single = r[r.streams == 1]
     out = predict(corpus_fit.params, single[["path", "encap", "underlay_mtu_bytes", "pod_mtu_bytes",
                                              "link_rate_bps", "streams"]])
-    assert (out["bound"] == "cpu").all()
+    assert (out["bound"] == "cpu_stream").all()
     assert (out.cpu_bound_bps < 0.9 * out.goodput_bound_bps).all()
     # the fit is honest about what 3 path categories at one MTU can pin
     assert corpus_fit.identifiability["rank"] <= 3

@@ -81,7 +81,7 @@ def test_unshaped_single_stream_mtu1500_predicts_mtu9000(lab):
              & lab.link_rate_bps.isna()]
     res = fit(st[st.underlay_mtu_bytes == 1500], accounting="l2")
     sc, meas, out = _predict_rows(res, st[st.underlay_mtu_bytes == 9000])
-    assert (out.bound == "cpu").all()
+    assert (out.bound == "cpu_stream").all()
     err = pd.Series(out.throughput_bps.to_numpy() / meas - 1).groupby(sc.path.to_numpy()).median()
     print("\nMTU 1500 -> 9000 unshaped single stream, median relative error per path:\n", err.round(3))
     assert (err.abs() < 0.20).all()

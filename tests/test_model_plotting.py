@@ -42,7 +42,7 @@ def test_latency_vs_load_rises():
 def test_throughput_vs_mtu_marks_bounds():
     ax = plot_throughput_vs_mtu(paths=["host", "overlay"], link_rate_bps=40e9)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "bound: cpu" in labels
+    assert "bound: cpu_stream" in labels
     ax = plot_throughput_vs_mtu(paths=["host"], link_rate_bps=2e9, accounting="l2")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "bound: link" in labels

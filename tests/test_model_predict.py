@@ -21,7 +21,7 @@ def test_output_columns_use_schema_names():
     for c in ("throughput_bps", "latency_mean_s", "latency_p99_s", "transactions_per_s", "mss_bytes",
               "msg_size_bytes", "streams", "path", "test", "protocol"):
         assert c in COLUMN_NAMES
-    assert df.loc[0, "bound"] in ("link", "cpu") and np.isnan(df.loc[0, "latency_mean_s"])
+    assert df.loc[0, "bound"] in ("link", "cpu_stream") and np.isnan(df.loc[0, "latency_mean_s"])
     assert df.loc[1, "bound"] == "" and np.isnan(df.loc[1, "throughput_bps"])
     assert df.loc[2, "latency_mean_s"] > df.loc[1, "latency_mean_s"]
 

@@ -86,6 +86,12 @@ def prepare(df: pd.DataFrame, *, accounting=None, quantities=None, shaper_burst_
         lab = pd.to_numeric(d["pod_mtu_bytes"], errors="coerce").to_numpy(dtype=float)
         sc["pod_mtu_bytes"] = np.where(np.isfinite(lab), lab, sc["pod_mtu_bytes"])
     sc["retransmit_fraction"] = _retransmit_fraction(d, sc)
+    for col in ("netfilter_rules", "node_cores", "rx_queues"):  # dataset labels of the regimes
+        if col in d:
+            sc[col] = pd.to_numeric(d[col], errors="coerce").to_numpy(dtype=float)
+    for col in ("csum_offload", "rx_flow_entropy"):
+        if col in d:
+            sc[col] = d[col].astype(object).where(d[col].notna(), None).to_numpy()
     labels = [c for c in ("condition", "session", "cni", "repetition", "source_file") if c in d]
     for c in labels:
         sc[c] = d[c].to_numpy()

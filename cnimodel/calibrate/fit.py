@@ -33,6 +33,12 @@ def default_free(scenarios: pd.DataFrame, quantity) -> list:
     if lat.any():
         free += ["base_rtt_s", "latency_per_byte_s"]
         free += [f"hop_latency_s.{h}" for h in HOP_KINDS if h in paths(lat)]
+    rules = (pd.to_numeric(scenarios["netfilter_rules"], errors="coerce").fillna(0.0)
+             if "netfilter_rules" in scenarios else pd.Series(0.0, index=scenarios.index))
+    if rules.nunique() > 1:  # runs at two or more rule counts identify the per-rule costs
+        free += ["netfilter_rule_latency_s"] if (lat & (rules > 0).to_numpy()).any() else []
+        st_rules = (q == "tcp_stream_throughput").to_numpy() & (rules > 0).to_numpy()
+        free += ["netfilter_rule_cpu_s"] if st_rules.any() else []
     if (q == "tcp_crr_latency").any():
         free += ["crr_connection_s", "crr_conntrack_s"]
     st = q == "tcp_stream_throughput"
@@ -226,7 +232,8 @@ _LOSSES = ("linear", "soft_l1", "huber", "cauchy")
 
 #: Parameters that every model quantity depends on affinely (latency, CPU cost per byte, RTT).
 _AFFINE = {"base_rtt_s", "latency_per_byte_s", "propagation_s", "crr_connection_s",
-           "crr_conntrack_s", "cpu_per_byte_s", "cpu_per_wire_packet_s", "cpu_per_call_s"}
+           "crr_conntrack_s", "cpu_per_byte_s", "cpu_per_wire_packet_s", "cpu_per_call_s",
+           "netfilter_rule_latency_s", "netfilter_rule_cpu_s"}
 
 
 def _affine_model(apply, names, k, design, is_tp, lean=True):
@@ -240,46 +247,58 @@ def _affine_model(apply, names, k, design, is_tp, lean=True):
         return None
     if np.any(design.loss):
         return None
-    keys = ("latency_mean_s", "cpu_cost_per_byte_s", "rtt_s")
+    keys = ("latency_mean_s", "cpu_cost_per_byte_s", "rtt_s", "cpu_tx_cost_per_byte_s",
+            "cpu_rx_cost_per_byte_s")
 
     def raw(x):
         out = evaluate(apply(x), design, lean=lean)
         return [np.broadcast_to(np.asarray(out[key], float), (design.n,)) for key in keys], out
 
-    (l0, c0, r0), out0 = raw(np.zeros(k))
+    (l0, c0, r0, t0, v0), out0 = raw(np.zeros(k))
     cols = [raw(np.eye(k)[j])[0] for j in range(k)]
     al = np.column_stack([c[0] - l0 for c in cols])
     ac = np.column_stack([c[1] - c0 for c in cols])
     ar = np.column_stack([c[2] - r0 for c in cols])
-    link, ncpu8, win, udp = (np.broadcast_to(np.asarray(out0[key], float), (design.n,))
-                             for key in ("link_bps", "ncpu8", "window_bits", "udp"))
+    at = np.column_stack([c[3] - t0 for c in cols])
+    av = np.column_stack([c[4] - v0 for c in cols])
+    link, ncpu8, win, udp, ntx8, nrx8, nnode8 = (
+        np.broadcast_to(np.asarray(out0[key], float), (design.n,))
+        for key in ("link_bps", "ncpu8", "window_bits", "udp", "ntx8", "nrx8", "nnode8"))
     udp = udp.astype(bool)
     lat_rows = ~is_tp
     l0, al = l0[lat_rows], al[lat_rows]
     c0, ac, r0, ar = c0[is_tp], ac[is_tp], r0[is_tp], ar[is_tp]
+    t0, at, v0, av = t0[is_tp], at[is_tp], v0[is_tp], av[is_tp]
     link, ncpu8, win, udp = link[is_tp], ncpu8[is_tp], win[is_tp], udp[is_tp]
+    ntx8, nrx8, nnode8 = ntx8[is_tp], nrx8[is_tp], nnode8[is_tp]
+
+    def stage(n8, cost):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(n8 > 0, n8 / cost, np.inf)
 
     def bounds(x):
-        """CPU cost, RTT and (throughput, code of the binding bound) of the stream rows."""
-        cb, rt = c0 + ac @ x, r0 + ar @ x
-        return cb, rt, select_bound(link, ncpu8 / cb, np.where(udp, np.inf, win / rt))
+        """CPU costs, RTT and (throughput, code of the binding bound) of the stream rows."""
+        cb, rt, ct, cv = c0 + ac @ x, r0 + ar @ x, t0 + at @ x, v0 + av @ x
+        return cb, rt, ct, cv, select_bound(link, ncpu8 / cb, np.where(udp, np.inf, win / rt),
+                                            np.inf, np.inf, stage(ntx8, ct), stage(nrx8, cv),
+                                            stage(nnode8, cb))
 
     def model(x):
         pred = np.empty(design.n)
         pred[lat_rows] = l0 + al @ x
-        pred[is_tp] = bounds(x)[2][0]
+        pred[is_tp] = bounds(x)[4][0]
         return pred
 
     def jac_log(x):
         """Jacobian of log(model(x)) (exact: the bound that binds is differentiated)."""
         j = np.zeros((design.n, k))
         j[lat_rows] = al / (l0 + al @ x)[:, None]
-        cb, rt, (_, code) = bounds(x)
+        cb, rt, ct, cv, (_, code) = bounds(x)
         code = np.broadcast_to(code, cb.shape)
         jt = np.zeros((cb.size, k))
-        use_cpu, use_wnd = code == 1, code == 2
-        jt[use_cpu] = -ac[use_cpu] / cb[use_cpu, None]
-        jt[use_wnd] = -ar[use_wnd] / rt[use_wnd, None]
+        for c, a, v in ((1, ac, cb), (2, ar, rt), (5, at, ct), (6, av, cv), (7, ac, cb)):
+            use = code == c
+            jt[use] = -a[use] / v[use, None]
         j[is_tp] = jt
         return j
 

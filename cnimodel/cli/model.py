@@ -11,7 +11,8 @@ from ..jsonclean import jsonable
 #: Keys of ``cnimodel predict --json`` (tidy schema names, plus ``bound``).
 PREDICT_KEYS = ("path", "encap", "test", "protocol", "underlay_mtu_bytes", "pod_mtu_bytes",
                 "mss_bytes", "link_rate_bps", "accounting", "msg_size_bytes", "streams", "load",
-                "throughput_bps", "bound", "goodput_bound_bps", "cpu_bound_bps", "latency_mean_s",
+                "throughput_bps", "bound", "goodput_bound_bps", "cpu_bound_bps", "cpu_tx_bound_bps",
+                "cpu_rx_bound_bps", "cpu_node_bound_bps", "latency_mean_s",
                 "latency_p50_s", "latency_p90_s", "latency_p99_s", "transactions_per_s",
                 "cpu_cores_used", "mtu_misconfigured")
 
@@ -44,6 +45,13 @@ def register(sub):
     p.add_argument("--params", help="fitted parameters (JSON from cnimodel fit); default: cited defaults")
     p.add_argument("--path", required=True, help="host, bridge, overlay, routing, underlay or a "
                    "registered path; several separated by commas")
+    add_scenario_args(p)
+    p.add_argument("--json", action="store_true", help="JSON with tidy-schema keys plus 'bound'")
+    p.set_defaults(func=run_predict)
+
+
+def add_scenario_args(p):
+    """The scenario flags of ``cnimodel predict`` (``cnimodel explain`` takes them too)."""
     p.add_argument("--encap", help="encapsulation overriding the path's")
     p.add_argument("--mtu", type=float, default=1500, help="underlay MTU in bytes (default 1500)")
     p.add_argument("--pod-mtu", type=float, help="configured pod MTU in bytes (default: largest allowed)")
@@ -63,8 +71,35 @@ def register(sub):
     p.add_argument("--load", type=float, default=0.0, help="utilisation 0 <= rho < 1 (default 0)")
     p.add_argument("--queue", choices=("md1", "mm1", "mg1"), help="queue model (default: params)")
     p.add_argument("--loss", type=float, default=0.0, help="packet loss probability")
-    p.add_argument("--json", action="store_true", help="JSON with tidy-schema keys plus 'bound'")
-    p.set_defaults(func=run_predict)
+    p.add_argument("--csum-offload", choices=("on", "off"), default="on",
+                   help="the tunnel device's checksum offload (off: software segmentation and "
+                   "checksum at the tunnel)")
+    p.add_argument("--node-cores", type=float, help="cores of a node (default: params.node_cores)")
+    p.add_argument("--rx-queues", type=float, help="NIC receive queues (default: params.nic_rx_queues)")
+    p.add_argument("--rx-entropy", choices=("on", "off"),
+                   help="whether the NIC spreads the path's flows over its receive queues "
+                   "(default: the path's; off for the VXLAN overlay)")
+    p.add_argument("--netfilter-rules", type=float, default=0.0,
+                   help="netfilter rules each crossing traverses (kube-proxy iptables: grows with "
+                   "the Services; default 0)")
+
+
+def scenario_from_args(args) -> dict:
+    """Scenario columns of the flags of :func:`add_scenario_args` (one path: ``--path``'s list)."""
+    if args.link_gbps < 0:
+        raise ParameterError("link-gbps", args.link_gbps, ">= 0 (0 = unshaped)")
+    cols = dict(underlay_mtu_bytes=args.mtu, link_rate_bps=args.link_gbps * 1e9 or math.inf,
+                accounting=args.accounting, ip_version=args.ip, protocol=args.protocol,
+                streams=args.streams, load=args.load, offload=not args.no_offload,
+                loss_rate=args.loss, wire_kind=args.wire, csum_offload=args.csum_offload == "on",
+                netfilter_rules=args.netfilter_rules)
+    for k, v in (("encap", args.encap), ("pod_mtu_bytes", args.pod_mtu),
+                 ("msg_size_bytes", args.msg_size), ("cores", args.cores),
+                 ("node_cores", args.node_cores), ("rx_queues", args.rx_queues),
+                 ("rx_flow_entropy", None if args.rx_entropy is None else args.rx_entropy == "on")):
+        if v is not None:
+            cols[k] = v
+    return cols
 
 
 # --------------------------------------------------------------------------- fit
@@ -116,17 +151,8 @@ def compute(args) -> list:
     params = ModelParams.load(args.params) if args.params else ModelParams()
     if args.queue:
         params = params.replace(queue=args.queue)
-    if args.link_gbps < 0:
-        raise ParameterError("link-gbps", args.link_gbps, ">= 0 (0 = unshaped)")
-    cols = dict(path=[s.strip() for s in args.path.split(",") if s.strip()],
-                underlay_mtu_bytes=args.mtu, link_rate_bps=args.link_gbps * 1e9 or math.inf,
-                accounting=args.accounting, ip_version=args.ip, protocol=args.protocol,
-                test=args.test, streams=args.streams, load=args.load, offload=not args.no_offload,
-                loss_rate=args.loss, wire_kind=args.wire)
-    for k, v in (("encap", args.encap), ("pod_mtu_bytes", args.pod_mtu),
-                 ("msg_size_bytes", args.msg_size), ("cores", args.cores)):
-        if v is not None:
-            cols[k] = v
+    cols = dict(path=[s.strip() for s in args.path.split(",") if s.strip()], test=args.test,
+                **scenario_from_args(args))
     df = predict(params, **cols)
     rows = []
     for rec in df.to_dict(orient="records"):
@@ -162,7 +188,10 @@ def _print_row(d):
         rows += [("throughput", f"{_fmt(d['throughput_bps'], 'Gbit/s', 1e9)} with {d['streams']} "
                   f"stream(s), bound: {d['bound']}"),
                  ("link goodput bound", _fmt(d["goodput_bound_bps"], "Gbit/s", 1e9)),
-                 ("CPU bound", _fmt(d["cpu_bound_bps"], "Gbit/s", 1e9))]
+                 ("CPU bound (streams)", _fmt(d["cpu_bound_bps"], "Gbit/s", 1e9)),
+                 ("CPU bound (shared tx / rx / node)", " / ".join(
+                     _fmt(d[k], "Gbit/s", 1e9) for k in ("cpu_tx_bound_bps", "cpu_rx_bound_bps",
+                                                         "cpu_node_bound_bps")))]
     else:
         rows += [("load (utilisation)", f"{d['load']:g}"),
                  ("latency mean", _fmt(d["latency_mean_s"], "us", 1e-6)),

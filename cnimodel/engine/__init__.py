@@ -10,7 +10,8 @@ Public interface
 - :func:`scenario_columns` (scenario table -> columns, length, frame), :data:`SCENARIO_DEFAULTS`;
 - :class:`Design` (everything that does not depend on the parameters);
 - :func:`evaluate` (all outputs, or ``lean`` ones for a fit), :func:`evaluate_columns`
-  (broadcast columns, flattened), :func:`cpu_cost`, :func:`stream_bounds`, :func:`stream_cores`.
+  (broadcast columns, flattened), :func:`path_costs`, :func:`cpu_cost`, :func:`stream_bounds`,
+  :func:`stream_cores`, :func:`stage_cores`.
 
 Examples
 --------
@@ -23,8 +24,9 @@ Examples
 from .columns import (DEFAULT_SEND_BYTES, SCENARIO_DEFAULTS, TESTS, WIRE_KINDS, is_scalar,
                       scenario_columns)
 from .design import HOPS, Design
-from .evaluate import cpu_cost, evaluate, evaluate_columns, stream_bounds, stream_cores
+from .evaluate import (cpu_cost, evaluate, evaluate_columns, path_costs, stage_cores, stream_bounds,
+                       stream_cores)
 
 __all__ = ["SCENARIO_DEFAULTS", "DEFAULT_SEND_BYTES", "WIRE_KINDS", "TESTS", "HOPS", "Design",
            "scenario_columns", "is_scalar", "evaluate", "evaluate_columns", "cpu_cost",
-           "stream_bounds", "stream_cores"]
+           "stream_bounds", "stream_cores", "stage_cores", "path_costs"]

@@ -21,10 +21,13 @@ SCENARIO_DEFAULTS = {
     "test": "stream", "msg_size_bytes": np.nan, "response_size_bytes": np.nan, "streams": 1,
     "load": 0.0, "cores": np.nan, "offload": True, "loss_rate": 0.0, "extra_rtt_s": 0.0,
     "retransmit_fraction": 0.0, "shaper_burst_bytes": np.nan, "wire_kind": "nic",
+    "node_cores": np.nan, "rx_queues": np.nan, "rx_flow_entropy": None, "csum_offload": True,
+    "netfilter_rules": 0.0,
 }
 #: Columns whose missing values (NaN / None) take the default (``link_rate_bps`` NaN = unshaped).
 FILL = ("underlay_mtu_bytes", "accounting", "ip_version", "protocol", "test", "streams", "load",
-        "offload", "loss_rate", "extra_rtt_s", "retransmit_fraction", "wire_kind")
+        "offload", "loss_rate", "extra_rtt_s", "retransmit_fraction", "wire_kind", "csum_offload",
+        "netfilter_rules")
 #: Send size of a TCP stream when ``msg_size_bytes`` is NaN: iperf3's default ``-l`` for TCP
 #: (128 KiB, iperf3(1) manual) [bytes].
 DEFAULT_SEND_BYTES = 131072.0

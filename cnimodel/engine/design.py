@@ -51,8 +51,34 @@ class Design:
                 for h in p.hops[a:b + 1]:
                     tun[i, HOPS.index(h)] += 1
         self.counts_u, self.tun_u = cu, tun
+        # shared stages: hops before the first wire run on the sending node (transmit stage),
+        # after the last wire on the receiving node (receive stage); a same-node path has one
+        # node stage (docs/models.md, "Shared stages")
+        tx, rx = np.zeros_like(cu), np.zeros_like(cu)
+        for i, p in enumerate(self.paths):
+            if "wire" in p.hops:
+                a, b = p.hops.index("wire"), len(p.hops) - 1 - p.hops[::-1].index("wire")
+                for h in p.hops[:a]:
+                    tx[i, HOPS.index(h)] += 1
+                for h in p.hops[b + 1:]:
+                    rx[i, HOPS.index(h)] += 1
+        self.tx_u, self.rx_u = tx, rx
+        self.tun_tx_u, self.tun_rx_u = np.minimum(tun, tx), np.minimum(tun, rx)
+        self.has_tun = uniform(np.array([bool(t.any()) for t in tun])[self.codes])
+        # receive-queue spreading: the path's property unless the scenario says otherwise
+        dflt = np.array([p.rx_flow_entropy for p in self.paths])[self.codes]
+        e = g("rx_flow_entropy")
+        if is_scalar(e) and (e is None or (not isinstance(e, str) and pd.isna(e))):
+            self.entropy = uniform(dflt)
+        else:
+            if not is_scalar(e):
+                e = np.asarray(e, dtype=object)
+                e = np.where(pd.isna(e), np.broadcast_to(dflt, e.shape), e)
+            self.entropy = uniform(as_bool("rx_flow_entropy", e))
         self.n_wire = cu[:, HOPS.index("wire")][self.codes]
         self.no_wire = uniform(self.n_wire == 0) if np.ndim(self.n_wire) else bool(self.n_wire == 0)
+        self.wire_f = uniform(np.asarray(self.n_wire > 0, float))   # 1 across nodes, 0 on one
+        self.node_f = uniform(1.0 - np.asarray(self.wire_f))          # 1 on one node
         self.n_nf = cu[:, HOPS.index("netfilter")][self.codes]
         # MTU-sized packets exist only where a path crosses a NIC: a veth wire and same-node
         # paths carry the GSO super-packets whole (docs/models.md, "Wire packets")
@@ -99,6 +125,13 @@ class Design:
                            inf_ok=True, allowed="> 0 bit/s (NaN or inf: unshaped)")
         self.rate = np.where(np.isnan(rate), np.inf, rate)
         self.offload = uniform(as_bool("offload", g("offload")))
+        self.csum = uniform(as_bool("csum_offload", g("csum_offload")))
+        self.rules = uniform(check_range("netfilter_rules", g("netfilter_rules", 0.0), lo=0,
+                                         allowed=">= 0 rules"))
+        self.node_cores = check_range("node_cores", g("node_cores", np.nan), lo=0, lo_strict=True,
+                                      nan_ok=True, allowed="> 0 (NaN: params.node_cores)")
+        self.rx_queues = check_range("rx_queues", g("rx_queues", np.nan), lo=1, nan_ok=True,
+                                     allowed=">= 1 (NaN: params.nic_rx_queues)")
         msg = check_range("msg_size_bytes", g("msg_size_bytes", np.nan), lo=0, nan_ok=True,
                           allowed=">= 0 bytes")
         resp = check_range("response_size_bytes", g("response_size_bytes", np.nan), lo=0, nan_ok=True,

@@ -18,7 +18,8 @@ from ..queueing import sojourn
 from .columns import is_scalar, scenario_columns, uniform, where
 from .design import HOPS, Design
 
-__all__ = ["evaluate", "evaluate_columns", "cpu_cost", "stream_bounds", "stream_cores"]
+__all__ = ["evaluate", "evaluate_columns", "path_costs", "cpu_cost", "stream_bounds", "stream_cores",
+           "stage_cores"]
 
 
 def evaluate(params, d: Design, queue=None, lean=False):
@@ -29,11 +30,8 @@ def evaluate(params, d: Design, queue=None, lean=False):
     if not isinstance(p, ModelParams):
         raise ParameterError("params", type(p).__name__, "a cnimodel.params.ModelParams")
     qn = queue or p.queue
-    lat_u = d.counts_u @ np.array([p.hop_latency_s[h] for h in HOPS])
-    cpu_vec = np.array([p.hop_cpu_s[h] for h in HOPS])
-    cpu_u = d.counts_u @ cpu_vec
-    hop_lat, c_all = lat_u[d.codes], cpu_u[d.codes]
-    c_tun = 0.0 if p.tunnel_offload else (d.tun_u @ cpu_vec)[d.codes]
+    hop_lat, c = path_costs(p, d)
+    c_all = c["all"]
     nan, inf = np.nan, np.inf
     test = d.test
     has_lat = np.any(np.asarray(test) > 0)
@@ -74,7 +72,7 @@ def evaluate(params, d: Design, queue=None, lean=False):
         q = sojourn(service, d.load, qn, p.service_cv2, fixed, lean_q if lean else (0.5, 0.9, 0.99))
         out["latency_mean_s"] = q["mean_s"] if not lean_q else q[next(k for k in q if k != "mean_s")]
         if lean:
-            return _lean(p, d, out, c_all, c_tun, rtt, is_stream, has_stream)
+            return _lean(p, d, out, c, rtt, is_stream, has_stream)
         out["one_way_s"] = ow_req
         out["zero_load_s"] = service + fixed
         out["service_s"] = service
@@ -86,15 +84,17 @@ def evaluate(params, d: Design, queue=None, lean=False):
                   "latency_p90_s", "latency_p99_s", "transactions_per_s"):
             out[k] = nan
     if lean:
-        return _lean(p, d, out, c_all, c_tun, rtt, is_stream, has_stream)
+        return _lean(p, d, out, c, rtt, is_stream, has_stream)
     # ---- throughput bounds
-    c_byte, seg, c_wire = cpu_cost(p, d, c_all, c_tun)
-    b = stream_bounds(p, d, c_byte, rtt, has_stream)
+    k = cpu_cost(p, d, c)
+    c_byte, seg, c_wire = k["byte"], k["seg"], k["wire"]
+    b = stream_bounds(p, d, k, rtt, has_stream)
     link, cpu_all = b["link_bps"], b["cpu_bps"]
     window, loss = b["window_bps"], b["loss_bps"]
     if has_stream:
         tput, which = select_bound(link, where(d.udp, inf, cpu_all), window, loss,
-                                   where(d.udp, cpu_all, inf))
+                                   where(d.udp, cpu_all, inf), b["cpu_tx_bps"], b["cpu_rx_bps"],
+                                   b["cpu_node_bps"])
         out["throughput_bps"] = where(is_stream, tput, nan)
         out["bound_code"] = where(is_stream, np.asarray(which) + 1, 0)
     else:
@@ -102,6 +102,8 @@ def evaluate(params, d: Design, queue=None, lean=False):
     out["per_stream_bps"] = out["throughput_bps"] / d.streams
     out["goodput_bound_bps"] = link
     out["cpu_bound_bps"] = cpu_all
+    for stage in ("cpu_tx", "cpu_rx", "cpu_node"):
+        out[f"{stage}_bound_bps"] = b[f"{stage}_bps"]
     out["window_bound_bps"] = window
     out["loss_bound_bps"] = loss
     out["cpu_cost_per_byte_s"] = c_byte
@@ -126,16 +128,60 @@ def evaluate(params, d: Design, queue=None, lean=False):
     return out
 
 
-def cpu_cost(p, d, c_all, c_tun):
-    """``(c_byte, seg, c_wire)``: CPU per payload byte of a bulk stream [s/byte] (module
-    docstring of :mod:`cnimodel.throughput`), the (super-)packet payload [bytes] and the CPU
-    per wire packet [s]."""
+def path_costs(p, d):
+    """``(hop_latency, costs)``: one-way hop latency of each row [s] and its CPU time per
+    (super-)packet [s]: ``all`` hops, the transmit-side (``tx``) and receive-side (``rx``)
+    hops, and the tunnel hops charged per wire packet (``tun``, ``tun_tx``, ``tun_rx``; 0
+    with tunnel offload and the tunnel checksum offload on).  Each netfilter crossing adds
+    ``netfilter_rules`` rule costs."""
+    lat_vec = np.array([p.hop_latency_s[h] for h in HOPS])
+    cpu_vec = np.array([p.hop_cpu_s[h] for h in HOPS])
+    nf = HOPS.index("netfilter")
+    rules = d.rules
+    has_rules = np.ndim(rules) or rules != 0
+
+    def cost(u):
+        v = (u @ cpu_vec)[d.codes]
+        return v + u[:, nf][d.codes] * rules * p.netfilter_rule_cpu_s if has_rules else v
+
+    hop_lat = (d.counts_u @ lat_vec)[d.codes]
+    if has_rules:
+        hop_lat = hop_lat + d.n_nf * rules * p.netfilter_rule_latency_s
+    c = {"all": cost(d.counts_u), "tx": cost(d.tx_u), "rx": cost(d.rx_u)}
+    # no tunnel offload, or the tunnel device's checksum offload off (the kernel then drops
+    # its segmentation offload too): the tunnel hops work per wire packet
+    per_pkt = (not p.tunnel_offload) | (d.has_tun & ~np.asarray(d.csum, bool))
+    per_pkt = uniform(per_pkt) if np.ndim(per_pkt) else bool(per_pkt)
+    for key, u in (("tun", d.tun_u), ("tun_tx", d.tun_tx_u), ("tun_rx", d.tun_rx_u)):
+        c[key] = where(per_pkt, cost(u), 0.0) if np.any(per_pkt) else 0.0
+    return hop_lat, c
+
+
+def cpu_cost(p, d, c):
+    """CPU per payload byte of a bulk stream [s/byte] (module docstring of
+    :mod:`cnimodel.throughput`) along the whole path (``byte``), in the transmit stage
+    (``tx``: the sender's copy, half of ``cpu_per_byte_s``, its send calls and the
+    transmit-side hops) and in the receive stage (``rx``: the receive-side hops and the wire
+    packets, in softirq; the receiver's copy runs in its application thread); ``seg`` the
+    (super-)packet payload [bytes] and ``wire`` the CPU per wire packet [s].  ``c``: the
+    costs of :func:`path_costs`."""
     seg = where(d.offload, np.maximum(p.gso_bytes, d.mss), d.mss)
     c_wire = p.cpu_per_wire_packet_s * d.wire_pkt
-    c_byte = p.cpu_per_byte_s + p.cpu_per_call_s / d.send + (c_all - c_tun) / seg + (c_wire + c_tun) / d.mss
+    half, call = 0.5 * p.cpu_per_byte_s, p.cpu_per_call_s / d.send
+    c_byte = p.cpu_per_byte_s + call + (c["all"] - c["tun"]) / seg + (c_wire + c["tun"]) / d.mss
+    ttx, trx = c["tun_tx"], c["tun_rx"]
+    # same-node rows have no transmit / receive stage: their costs are 0 (bounds inf)
+    if np.ndim(ttx) == 0 and ttx == 0 and np.ndim(trx) == 0 and trx == 0:   # offloads on
+        c_tx = (half + call) * d.wire_f + c["tx"] / seg
+        c_rx = c["rx"] / seg + c_wire / d.mss
+    else:
+        c_tx = (half + call) * d.wire_f + (c["tx"] - ttx) / seg + ttx / d.mss
+        c_rx = (c["rx"] - trx) / seg + (c_wire + trx) / d.mss
     if np.any(d.udp):
-        c_byte = where(d.udp, p.cpu_per_byte_s + (c_all + c_wire) / d.udp_d, c_byte)
-    return c_byte, seg, c_wire
+        c_byte = where(d.udp, p.cpu_per_byte_s + (c["all"] + c_wire) / d.udp_d, c_byte)
+        c_tx = where(d.udp, half * d.wire_f + c["tx"] / d.udp_d, c_tx)
+        c_rx = where(d.udp, (c["rx"] + c_wire) / d.udp_d, c_rx)
+    return {"byte": c_byte, "tx": c_tx, "rx": c_rx, "seg": seg, "wire": c_wire}
 
 
 def stream_cores(p, d):
@@ -147,20 +193,59 @@ def stream_cores(p, d):
     return cores
 
 
-def stream_bounds(p, d, c_byte, rtt, has_stream=True):
+def stage_cores(p, d):
+    """``(tx, rx, node)`` cores of the shared stages of each row [1].
+
+    ``node_cores`` (column, else ``p.node_cores``) caps each; the transmit and same-node
+    stages use one core per stream up to it; the receive stage one per receive queue the
+    flows spread over: ``min(streams, rx_queues)`` when the NIC hashes the flows apart
+    (``rx_flow_entropy``), else one.  A veth wire has no hashed receive queues: a packet is
+    received on the core that sent it (veth_xmit -> netif_rx, the per-CPU backlog), so each
+    stream brings its own receive core.
+    """
+    node = d.node_cores
+    if np.ndim(node) or np.isnan(node):
+        node = where(np.isnan(node), p.node_cores, node)
+    q = d.rx_queues
+    if np.ndim(q) or np.isnan(q):
+        q = where(np.isnan(q), p.nic_rx_queues, q)
+    s = d.streams
+    tx = s if np.ndim(node) == 0 and np.max(s) <= node else np.minimum(s, node)
+    queues = where(d.entropy, q, 1.0)                    # hashed receive queues of a NIC
+    lim = where(d.wire_pkt > 0, queues, np.inf)
+    rx = tx if np.ndim(lim) == 0 and np.max(tx) <= lim else np.minimum(tx, lim)
+    return tx, rx, tx
+
+
+def stream_bounds(p, d, k, rtt, has_stream=True):
     """The throughput bounds of every row [bit/s] and their ingredients.
 
-    Returns a dict: ``link_bps`` (line-rate goodput, inf for same-node paths), ``ncpu8``
-    (8 x cores the streams use), ``cpu_bps`` (``ncpu8 / c_byte``: the CPU bound of TCP, the
-    packet-rate bound of UDP), ``window_bits`` and ``window_bps`` (inf for UDP), ``loss_bps``
-    (inf for UDP and without loss).
+    ``k`` is :func:`cpu_cost`.  Returns a dict: ``link_bps`` (line-rate goodput, inf for
+    same-node paths), ``ncpu8`` (8 x cores the streams use), ``cpu_bps`` (``ncpu8 / c_byte``:
+    the per-stream CPU bound of TCP, the packet-rate bound of UDP), ``cpu_tx_bps``,
+    ``cpu_rx_bps`` (shared stages of a cross-node path, inf on one node) and ``cpu_node_bps``
+    (the node of a same-node path, inf across nodes) with their ``n*8`` cores,
+    ``window_bits`` and ``window_bps`` (inf for UDP), ``loss_bps`` (inf for UDP and without
+    loss).
     """
     ncpu8 = 8.0 * np.minimum(d.streams, stream_cores(p, d))
+    tx, rx, node = stage_cores(p, d)
+    inf = np.inf
     window_bits = d.streams * (8.0 * p.tcp_window_bytes)
-    out = {"link_bps": where(d.no_wire, np.inf, d.rate * d.eff * (1.0 - d.rtx)), "ncpu8": ncpu8,
+    out = {"link_bps": where(d.no_wire, inf, d.rate * d.eff * (1.0 - d.rtx)), "ncpu8": ncpu8,
            "window_bits": window_bits}
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["cpu_bps"] = ncpu8 / c_byte
+        out["cpu_bps"] = ncpu8 / k["byte"]
+        # a stage a row does not have costs 0 (transmit / receive of a same-node path) or
+        # gets no cores (the node stage of a cross-node path): its bound is inf
+        out["ntx8"] = 8.0 * tx
+        out["nrx8"] = out["ntx8"] if rx is tx else 8.0 * rx
+        out["cpu_tx_bps"], out["cpu_rx_bps"] = out["ntx8"] / k["tx"], out["nrx8"] / k["rx"]
+        if np.any(d.no_wire):
+            out["nnode8"] = out["ntx8"] * d.node_f
+            out["cpu_node_bps"] = out["ntx8"] / (k["byte"] * d.node_f)
+        else:
+            out["nnode8"], out["cpu_node_bps"] = 0.0, inf
         if not has_stream:
             out["window_bps"] = out["loss_bps"] = np.inf
             return out
@@ -170,17 +255,20 @@ def stream_bounds(p, d, c_byte, rtt, has_stream=True):
     return out
 
 
-def _lean(p, d, out, c_all, c_tun, rtt, is_stream, has_stream):
+def _lean(p, d, out, c, rtt, is_stream, has_stream):
     """Throughput only (the bounds of :func:`stream_bounds`), for the calibration."""
     out["rtt_s"] = rtt
-    c_byte = cpu_cost(p, d, c_all, c_tun)[0]
-    b = stream_bounds(p, d, c_byte, rtt, has_stream)
-    out["cpu_cost_per_byte_s"] = c_byte
-    out.update(link_bps=b["link_bps"], ncpu8=b["ncpu8"], window_bits=b["window_bits"], udp=d.udp)
+    k = cpu_cost(p, d, c)
+    b = stream_bounds(p, d, k, rtt, has_stream)
+    out["cpu_cost_per_byte_s"] = k["byte"]
+    out["cpu_tx_cost_per_byte_s"], out["cpu_rx_cost_per_byte_s"] = k["tx"], k["rx"]
+    out.update(udp=d.udp, **{n: b[n] for n in ("link_bps", "ncpu8", "window_bits", "ntx8", "nrx8",
+                                                "nnode8")})
     if not has_stream:
         out["throughput_bps"] = np.nan
         return out
-    tput = select_bound(b["link_bps"], b["cpu_bps"], b["window_bps"], b["loss_bps"])[0]
+    tput = select_bound(b["link_bps"], b["cpu_bps"], b["window_bps"], b["loss_bps"], np.inf,
+                        b["cpu_tx_bps"], b["cpu_rx_bps"], b["cpu_node_bps"])[0]
     out["throughput_bps"] = where(is_stream, tput, np.nan)
     return out
 

@@ -26,7 +26,8 @@ from ._style import get_ax
 __all__ = ["plot_measured_vs_predicted", "plot_residuals", "plot_latency_vs_load",
            "plot_throughput_vs_mtu"]
 
-_MARKERS = {"link": "o", "cpu": "s", "window": "^", "loss": "v", "packet_rate": "D"}
+_MARKERS = {"link": "o", "cpu_stream": "s", "cpu_tx": "P", "cpu_rx": "X", "cpu_node": "p",
+            "window": "^", "loss": "v", "packet_rate": "D"}
 
 
 def _scale(quantity):
