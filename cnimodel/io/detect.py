@@ -148,10 +148,13 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
     -------
     pandas.DataFrame, or (DataFrame, DataFrame) with ``intervals=True``
 
+    The schema check (:func:`cnimodel.io.schema.check_frame`) runs on the rows: rows it
+    does not keep are listed in ``df.attrs["findings"]`` (:class:`~cnimodel.io.schema.Finding`).
+
     Raises
     ------
     DataFormatError
-        The content is no known format (the message lists the formats tried) or is
+        No row passes the schema check (the first finding is the message), or the content is no known format (the message lists the formats tried) or is
         broken (file, location and what was expected).
 
     Examples
@@ -166,11 +169,15 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
     ...
     cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, found b'just notes'
     """
-    from .schema import INTERVAL_COLUMNS, frame_from_rows
+    from .schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 
     data, name = C.read_bytes(path_or_buffer)
     rows, ivals = parse_bytes(data, name, format, intervals)
-    df = frame_from_rows(rows)
+    df, findings = check_frame(frame_from_rows(rows))
+    if findings and not len(df):  # nothing the schema check keeps: the file gives no measurement
+        f = findings[0]
+        raise DataFormatError(name, f.location, "a row the schema check keeps", found=f.reason)
+    df.attrs["findings"] = findings
     if intervals:
         return df, frame_from_rows(ivals, INTERVAL_COLUMNS)
     return df
