@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cnimodel.errors import DataFormatError
 from cnimodel.io.detect import FORMATS
 from cnimodel.io.iperf3 import RECORD_LAYOUT, parse_iperf3
-from cnimodel.io.schema import INTERVAL_COLUMNS, frame_from_rows
+from cnimodel.io.schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 from conftest import CORPUS, TEST_DATA
 
 settings.register_profile("ci", max_examples=300, deadline=None,
@@ -38,6 +38,9 @@ SEEDS = {  # (format, file): small real files of every format
     "iperf2-udp-relay": IO / "iperf2" / "constructed-2.0-udp-client-with-server-report.csv",
     "iperf2-dualtest": IO / "iperf2" / "iperf2_2.1.8_tcp_r_server.csv",
     "iperf2-fullduplex": IO / "iperf2" / "iperf2_2.1.8_tcp_fullduplex_client.csv",
+    "ping": IO / "ping" / "ping-s1400-D.txt",
+    "fping": IO / "fping" / "fping-c3-two-targets-2to1.txt",
+    "fping-C": IO / "fping" / "fping-C5-q-2to1.txt",
 }
 CORPUS_SEEDS = {
     "k8s-netperf": "k8s-netperf/result-example.csv",
@@ -89,7 +92,7 @@ def _check(data, fmt=None):
             rows = FORMATS[fmt](data, "<fuzz>")
     except DataFormatError:
         return
-    frame_from_rows(rows)  # whatever a reader accepted must build the tidy frame
+    check_frame(frame_from_rows(rows))  # whatever a reader accepted: the tidy frame, checked
 
 
 @st.composite

@@ -30,10 +30,10 @@ class Column:
 
 COLUMNS: tuple = (
     Column("path", "string", "", "data path label: host, bridge, overlay, routing, underlay or user label"),
-    Column("tool", "string", "", "iperf3, iperf2, netperf, k8s-netperf, knb, flent"),
+    Column("tool", "string", "", "iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping"),
     Column("tool_version", "string", "", "version string reported by the tool, if any"),
     Column("test", "string", "", "stream (bulk), rr (request/response), crr (connect/request/response)"),
-    Column("protocol", "string", "", "tcp or udp"),
+    Column("protocol", "string", "", "tcp, udp or icmp (ping, fping)"),
     Column("direction", "string", "", "send (local side sends), receive (local receives, iperf3 -R), bidir"),
     Column("streams", "Int64", "", "parallel streams / connections"),
     Column("msg_size_bytes", "float64", "byte", "application message (request) size; NaN for bulk defaults"),
@@ -67,6 +67,10 @@ COLUMNS: tuple = (
     Column("cpu_local_cores", "float64", "", "local CPU time / wall time of the benchmark process "
            "(1.0 = one core busy; iperf3 cpu_utilization_percent / 100)"),
     Column("cpu_remote_cores", "float64", "", "remote CPU time / wall time (iperf3 remote_total / 100)"),
+    Column("latency_min_s", "float64", "s", "minimum round-trip / transaction latency (ping, fping)"),
+    Column("latency_max_s", "float64", "s", "maximum round-trip / transaction latency (ping, fping)"),
+    Column("latency_stddev_s", "float64", "s", "standard deviation of the round-trip latency "
+           "(iputils ping mdev)"),
 )
 
 COLUMN_NAMES: tuple = tuple(c.name for c in COLUMNS)
@@ -323,7 +327,7 @@ NONNEGATIVE = ("streams", "msg_size_bytes", "duration_s", "throughput_bps", "tra
                "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p99_s", "retransmits",
                "lost_fraction", "jitter_s", "mss_bytes", "pmtu_bytes", "cpu_local_fraction",
                "cpu_remote_fraction", "rtt_mean_s", "rtt_min_s", "rtt_max_s", "cpu_local_cores",
-               "cpu_remote_cores")
+               "cpu_remote_cores", "latency_min_s", "latency_max_s", "latency_stddev_s")
 #: what identifies one measured run: two rows alike in all of these are a duplicate key
 ROW_KEY = ("source_file", "record", "series", "test", "protocol", "direction", "bidir", "streams",
            "msg_size_bytes")
