@@ -41,6 +41,9 @@ SEEDS = {  # (format, file): small real files of every format
     "ping": IO / "ping" / "ping-s1400-D.txt",
     "fping": IO / "fping" / "fping-c3-two-targets-2to1.txt",
     "fping-C": IO / "fping" / "fping-C5-q-2to1.txt",
+    "sockperf-tty": IO / "sockperf" / "ping-pong-udp.tty",
+    "sockperf-under-load": IO / "sockperf" / "under-load-udp.txt",
+    "sockperf-tput": IO / "sockperf" / "throughput-tcp.txt",
 }
 CORPUS_SEEDS = {
     "k8s-netperf": "k8s-netperf/result-example.csv",

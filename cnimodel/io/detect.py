@@ -8,7 +8,7 @@ flent; JSON or YAML with ``generator: knb`` -> knb; a JSON list of netperf outpu
 -> netperf; a CSV header with ``Profile`` and ``Throughput Metric`` ->
 k8s-netperf; iperf2 report lines (``YYYYMMDDHHMMSS,...,start-end,...``) or the
 enhanced header -> iperf2; ``PING host (address) N(M) bytes of data.`` -> ping;
-fping's per-target lines (``host : [0], 64 bytes, ...``, ``xmt/rcv/%loss``) -> fping.
+``sockperf:`` lines -> sockperf; fping's per-target lines (``host : [0], 64 bytes, ...``, ``xmt/rcv/%loss``) -> fping.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .iperf3 import parse_iperf3
 from .k8s_netperf import parse_k8s_netperf
 from .knb import parse_knb
 from .netperf import parse_netperf
+from .sockperf import looks_like_sockperf, parse_sockperf
 from .ping import looks_like_fping, looks_like_ping, parse_fping, parse_ping
 
 __all__ = ["read", "sniff", "FORMATS", "parse_bytes"]
@@ -36,6 +37,7 @@ FORMATS = {
     "flent": parse_flent,
     "ping": parse_ping,
     "fping": parse_fping,
+    "sockperf": parse_sockperf,
 }
 
 _IPERF2 = re.compile(rb"(?:[+-]\d{4}:)?\d{14}(?:\.\d+)?,[^,\n]*,[^,\n]*,[^,\n]*,[^,\n]*,-?\d+,")
@@ -87,6 +89,8 @@ def sniff(data: bytes) -> str | None:
         return "knb"
     if s.startswith(b"MIGRATED") or b" TEST from " in s[:400] or _KEYVAL.match(s):
         return "netperf"
+    if looks_like_sockperf(s):
+        return "sockperf"
     if looks_like_ping(s):
         return "ping"
     if looks_like_fping(s):
