@@ -41,6 +41,8 @@ SEEDS = {  # (format, file): small real files of every format
     "ping": IO / "ping" / "ping-s1400-D.txt",
     "fping": IO / "fping" / "fping-c3-two-targets-2to1.txt",
     "fping-C": IO / "fping" / "fping-C5-q-2to1.txt",
+    "qperf-vv": IO / "qperf" / "udp-vv.txt",
+    "qperf-sweep": IO / "qperf" / "tcp_bw-sweep-v.txt",
     "sockperf-tty": IO / "sockperf" / "ping-pong-udp.tty",
     "sockperf-under-load": IO / "sockperf" / "under-load-udp.txt",
     "sockperf-tput": IO / "sockperf" / "throughput-tcp.txt",
