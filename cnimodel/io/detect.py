@@ -8,7 +8,8 @@ flent; JSON or YAML with ``generator: knb`` -> knb; a JSON list of netperf outpu
 -> netperf; a CSV header with ``Profile`` and ``Throughput Metric`` ->
 k8s-netperf; iperf2 report lines (``YYYYMMDDHHMMSS,...,start-end,...``) or the
 enhanced header -> iperf2; ``PING host (address) N(M) bytes of data.`` -> ping;
-``sockperf:`` lines -> sockperf; a ``tcp_lat:`` / ``udp_bw:`` header -> qperf; fping's per-target lines (``host : [0], 64 bytes, ...``, ``xmt/rcv/%loss``) -> fping.
+iperf3 text (``Connecting to host``, ``Server listening on``, ``iperf3: error -``) ->
+iperf3-text; ``sockperf:`` lines -> sockperf; a ``tcp_lat:`` / ``udp_bw:`` header -> qperf; fping's per-target lines (``host : [0], 64 bytes, ...``, ``xmt/rcv/%loss``) -> fping.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .iperf3 import parse_iperf3
 from .k8s_netperf import parse_k8s_netperf
 from .knb import parse_knb
 from .netperf import parse_netperf
+from .iperf3_text import looks_like_iperf3_text, parse_iperf3_text
 from .qperf import looks_like_qperf, parse_qperf
 from .sockperf import looks_like_sockperf, parse_sockperf
 from .ping import looks_like_fping, looks_like_ping, parse_fping, parse_ping
@@ -40,6 +42,7 @@ FORMATS = {
     "fping": parse_fping,
     "sockperf": parse_sockperf,
     "qperf": parse_qperf,
+    "iperf3-text": parse_iperf3_text,
 }
 
 _IPERF2 = re.compile(rb"(?:[+-]\d{4}:)?\d{14}(?:\.\d+)?,[^,\n]*,[^,\n]*,[^,\n]*,[^,\n]*,-?\d+,")
@@ -91,6 +94,8 @@ def sniff(data: bytes) -> str | None:
         return "knb"
     if s.startswith(b"MIGRATED") or b" TEST from " in s[:400] or _KEYVAL.match(s):
         return "netperf"
+    if looks_like_iperf3_text(s):
+        return "iperf3-text"
     if looks_like_qperf(s):
         return "qperf"
     if looks_like_sockperf(s):
@@ -156,7 +161,7 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
         The file (``.gz`` accepted for every format).
     format : str, optional
         Force a reader: ``iperf3``, ``iperf2``, ``netperf``, ``k8s-netperf``, ``knb``,
-        ``flent``, ``ping``, ``fping``, ``sockperf``, ``qperf``.  Default: detected from the content.
+        ``flent``, ``ping``, ``fping``, ``sockperf``, ``qperf``, ``iperf3-text``.  Default: detected from the content.
     intervals : bool
         Also return the per-interval frame (iperf3 only; empty for other formats).
 
@@ -183,7 +188,7 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
     >>> read(io.BytesIO(b"just notes"))
     Traceback (most recent call last):
     ...
-    cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, found b'just notes'
+    cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, iperf3-text, found b'just notes'
     """
     from .schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 
