@@ -143,3 +143,43 @@ def test_every_prefix_of_seed(key):
     step = max(1, len(raw) // 150)
     for n in range(0, len(raw), step):
         _check(raw[:n])
+
+
+TEXT_FORMATS = {  # issue 14: at least a thousand mutated files of each new text format in CI
+    "iperf3-text": ["iperf3-text-bidir", "iperf3-text-P2", "iperf3-text-V"],
+    "sockperf": ["sockperf-tty", "sockperf-under-load", "sockperf-tput"],
+    "qperf": ["qperf-vv", "qperf-sweep"],
+    "ping": ["ping"],
+    "fping": ["fping", "fping-C"],
+}
+
+
+@st.composite
+def mutated_of(draw, keys):
+    data = bytearray(SEED_BYTES[draw(st.sampled_from(keys))])
+    for _ in range(draw(st.integers(1, 4))):
+        if not data:
+            break
+        i = draw(st.integers(0, len(data) - 1))
+        op = draw(st.sampled_from(["truncate", "flip", "delete", "insert"]))
+        if op == "truncate":
+            del data[i:]
+        elif op == "flip":
+            data[i] = draw(st.integers(0, 255))
+        elif op == "delete":
+            del data[i:i + draw(st.integers(1, 80))]
+        else:
+            data[i:i] = draw(st.sampled_from([b"-1", b"nan", b"inf", b"1e999", b"\n", b"\r\n", b" ",
+                                              b"0", b"9" * 400, b"\x1b[0m", b"sender", b"[SUM]"]))
+    return bytes(data)
+
+
+@pytest.mark.parametrize("fmt", sorted(TEXT_FORMATS))
+def test_text_formats_thousand_mutations(fmt):
+    @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(mutated_of(TEXT_FORMATS[fmt]))
+    def run(data):
+        _check(data)
+        _check(data, fmt)
+
+    run()
