@@ -13,6 +13,9 @@ over the five path folders of a dataset, then prints files/s and MB/s of:
 * (b) ``obvious``    what a user would write: ``json.load`` + ``pandas.json_normalize``
   per file, ``pandas.concat`` at the end.
 
+* text formats (issue 14): ``load_dataset`` on N/5 copies of the real text outputs in
+  tests/data/io/{iperf3-text,sockperf,qperf,ping,fping}/ (files/s next to the JSON fast path).
+
 Goal (issue 3): load_dataset within 1.5x of (a) and at least 5x faster than (b).
 
     python benchmarks/bench_read.py [N] [--keep DIR] [--rounds R]
@@ -32,6 +35,24 @@ REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = ["tcp-3.12.json", "tcp-p4-3.12.json", "tcp-reverse-3.12.json", "udp-3.12.json",
              "udp-reverse-3.12.json", "tcp-bidir-3.12.json"]
 PATHS = ["host", "bridge", "overlay", "routing", "underlay"]
+TEXT_TEMPLATES = ["iperf3-text/tcp-client.txt", "iperf3-text/tcp-P2-client.txt",
+                  "iperf3-text/udp-client.txt", "iperf3-text/tcp-bidir-client.txt",
+                  "sockperf/ping-pong-udp.txt", "sockperf/ping-pong-udp.tty",
+                  "qperf/lat-bw.txt", "qperf/udp-vv.txt", "ping/ping-c5.txt",
+                  "fping/fping-c5-2to1.txt"]
+
+
+def generate_text(root: Path, n: int) -> int:
+    """n copies of the real text outputs (TEXT_TEMPLATES) over the path folders; total bytes."""
+    tpl = [(REPO / "tests" / "data" / "io" / t).read_bytes() for t in TEXT_TEMPLATES]
+    total = 0
+    for i in range(n):
+        d = root / PATHS[i % len(PATHS)]
+        d.mkdir(parents=True, exist_ok=True)
+        data = tpl[i % len(tpl)]
+        (d / f"text-{i:05d}.txt").write_bytes(data)
+        total += len(data)
+    return total
 
 
 def generate(root: Path, n: int) -> int:
@@ -147,6 +168,19 @@ def main(argv=None):
               f"goal <= 1.5x); (b) / load_dataset = {t_b / t_l:.1f}x (goal >= 5x)")
         print(f"  for information: load_dataset / (a') = {t_l / t_o:.2f}x (the same parse, read "
               f"the way load_dataset reads)")
+        troot = root / "_text"  # "_": the JSON walk above ignores it
+        nt = max(1, args.n // 5)
+        tbytes = generate_text(troot, nt)
+        t_t = float("inf")
+        for _ in range(args.rounds):
+            t, (dft, rept) = timed(load_dataset, troot)
+            t_t = min(t_t, t)
+        assert rept.files_read == nt and not rept.skipped, rept
+        print(f"  text formats: {nt} files ({len(TEXT_TEMPLATES)} real outputs: iperf3 text, "
+              f"sockperf, qperf, ping, fping), {tbytes / 1e6:.1f} MB, rows {len(dft)}")
+        print(f"  {'load_dataset (text)':<27} {t_t:7.2f} s  {nt / t_t:9.0f} files/s  "
+              f"{tbytes / 1e6 / t_t:7.1f} MB/s  ({(nt / t_t) / (args.n / t_l):.2f}x the JSON "
+              f"files/s)")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

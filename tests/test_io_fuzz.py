@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cnimodel.errors import DataFormatError
 from cnimodel.io.detect import FORMATS
 from cnimodel.io.iperf3 import RECORD_LAYOUT, parse_iperf3
-from cnimodel.io.schema import INTERVAL_COLUMNS, frame_from_rows
+from cnimodel.io.schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 from conftest import CORPUS, TEST_DATA
 
 settings.register_profile("ci", max_examples=300, deadline=None,
@@ -38,6 +38,17 @@ SEEDS = {  # (format, file): small real files of every format
     "iperf2-udp-relay": IO / "iperf2" / "constructed-2.0-udp-client-with-server-report.csv",
     "iperf2-dualtest": IO / "iperf2" / "iperf2_2.1.8_tcp_r_server.csv",
     "iperf2-fullduplex": IO / "iperf2" / "iperf2_2.1.8_tcp_fullduplex_client.csv",
+    "ping": IO / "ping" / "ping-s1400-D.txt",
+    "fping": IO / "fping" / "fping-c3-two-targets-2to1.txt",
+    "fping-C": IO / "fping" / "fping-C5-q-2to1.txt",
+    "iperf3-text-bidir": IO / "iperf3-text" / "udp-bidir-client.txt",
+    "iperf3-text-P2": IO / "iperf3-text" / "tcp-P2-client.txt",
+    "iperf3-text-V": IO / "iperf3-text" / "tcp-V-client.txt",
+    "qperf-vv": IO / "qperf" / "udp-vv.txt",
+    "qperf-sweep": IO / "qperf" / "tcp_bw-sweep-v.txt",
+    "sockperf-tty": IO / "sockperf" / "ping-pong-udp.tty",
+    "sockperf-under-load": IO / "sockperf" / "under-load-udp.txt",
+    "sockperf-tput": IO / "sockperf" / "throughput-tcp.txt",
 }
 CORPUS_SEEDS = {
     "k8s-netperf": "k8s-netperf/result-example.csv",
@@ -89,7 +100,7 @@ def _check(data, fmt=None):
             rows = FORMATS[fmt](data, "<fuzz>")
     except DataFormatError:
         return
-    frame_from_rows(rows)  # whatever a reader accepted must build the tidy frame
+    check_frame(frame_from_rows(rows))  # whatever a reader accepted: the tidy frame, checked
 
 
 @st.composite
@@ -132,3 +143,43 @@ def test_every_prefix_of_seed(key):
     step = max(1, len(raw) // 150)
     for n in range(0, len(raw), step):
         _check(raw[:n])
+
+
+TEXT_FORMATS = {  # issue 14: at least a thousand mutated files of each new text format in CI
+    "iperf3-text": ["iperf3-text-bidir", "iperf3-text-P2", "iperf3-text-V"],
+    "sockperf": ["sockperf-tty", "sockperf-under-load", "sockperf-tput"],
+    "qperf": ["qperf-vv", "qperf-sweep"],
+    "ping": ["ping"],
+    "fping": ["fping", "fping-C"],
+}
+
+
+@st.composite
+def mutated_of(draw, keys):
+    data = bytearray(SEED_BYTES[draw(st.sampled_from(keys))])
+    for _ in range(draw(st.integers(1, 4))):
+        if not data:
+            break
+        i = draw(st.integers(0, len(data) - 1))
+        op = draw(st.sampled_from(["truncate", "flip", "delete", "insert"]))
+        if op == "truncate":
+            del data[i:]
+        elif op == "flip":
+            data[i] = draw(st.integers(0, 255))
+        elif op == "delete":
+            del data[i:i + draw(st.integers(1, 80))]
+        else:
+            data[i:i] = draw(st.sampled_from([b"-1", b"nan", b"inf", b"1e999", b"\n", b"\r\n", b" ",
+                                              b"0", b"9" * 400, b"\x1b[0m", b"sender", b"[SUM]"]))
+    return bytes(data)
+
+
+@pytest.mark.parametrize("fmt", sorted(TEXT_FORMATS))
+def test_text_formats_thousand_mutations(fmt):
+    @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(mutated_of(TEXT_FORMATS[fmt]))
+    def run(data):
+        _check(data)
+        _check(data, fmt)
+
+    run()

@@ -13,8 +13,12 @@ from .iperf3 import read_iperf3
 from .k8s_netperf import read_k8s_netperf
 from .knb import read_knb
 from .netperf import read_netperf
+from .ping import read_ping
+from .iperf3_text import read_iperf3_text
+from .qperf import read_qperf
+from .sockperf import read_sockperf
 from .schema import COLUMN_NAMES, COLUMNS, INTERVAL_COLUMNS
 
 __all__ = ["read", "load_dataset", "sniff", "FORMATS", "LoadReport", "Skipped", "read_iperf3",
-           "read_iperf2", "read_netperf", "read_k8s_netperf", "read_knb", "read_flent", "COLUMNS",
+           "read_iperf2", "read_netperf", "read_k8s_netperf", "read_knb", "read_flent", "read_ping", "read_sockperf", "read_qperf", "read_iperf3_text", "COLUMNS",
            "COLUMN_NAMES", "INTERVAL_COLUMNS"]

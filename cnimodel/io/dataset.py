@@ -89,6 +89,8 @@ class LoadReport:
     rows: int = 0
     skipped: list = field(default_factory=list)
     ignored: list = field(default_factory=list)
+    #: rows read but not kept by the schema check (``schema.check_frame``), with the reason
+    findings: list = field(default_factory=list)
 
     def to_frame(self):
         import pandas as pd
@@ -98,8 +100,10 @@ class LoadReport:
 
     def __str__(self):
         lines = [f"{self.root}: {self.files_read} files read, {self.rows} rows, "
-                 f"{len(self.skipped)} skipped, {len(self.ignored)} ignored by rule"]
+                 f"{len(self.skipped)} skipped, {len(self.ignored)} ignored by rule, "
+                 f"{len(self.findings)} rows not kept"]
         lines += [f"  skipped {s.path}: {s.reason}" for s in self.skipped]
+        lines += [f"  not kept {f.path} ({f.location}): {f.reason}" for f in self.findings]
         return "\n".join(lines)
 
 
@@ -199,7 +203,7 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
     >>> [(pathlib.Path(s.path).name, s.reason.split(":")[-1].strip()) for s in report.skipped]
     [('broken.json', 'expected valid JSON, found Expecting value')]
     """
-    from .schema import INTERVAL_COLUMNS, frame_from_rows
+    from .schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 
     root = os.fspath(directory)
     if not os.path.isdir(root):
@@ -290,6 +294,7 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
         ends = [start for start, _ in runs[2:]] + [len(rows)]
         labels = [(end - start, lab) for (start, lab), end in zip(runs[1:], ends)]
         df = frame_from_rows(rows, extra_order=LABEL_ORDER, labels=labels, layout=RECORD_LAYOUT)
+        df, report.findings = check_frame(df)
         idf = frame_from_rows(ivals, INTERVAL_COLUMNS) if intervals else None
         del rows[:], ivals[:]  # freed now: not traversed by the first collection after enable()
     finally:

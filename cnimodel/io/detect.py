@@ -7,7 +7,9 @@ flent; JSON or YAML with ``generator: knb`` -> knb; a JSON list of netperf outpu
 -> netperf (PerfKit); netperf banner, ``KEY=VALUE`` selectors or a classic table
 -> netperf; a CSV header with ``Profile`` and ``Throughput Metric`` ->
 k8s-netperf; iperf2 report lines (``YYYYMMDDHHMMSS,...,start-end,...``) or the
-enhanced header -> iperf2.
+enhanced header -> iperf2; ``PING host (address) N(M) bytes of data.`` -> ping;
+iperf3 text (``Connecting to host``, ``Server listening on``, ``iperf3: error -``) ->
+iperf3-text; ``sockperf:`` lines -> sockperf; a ``tcp_lat:`` / ``udp_bw:`` header -> qperf; fping's per-target lines (``host : [0], 64 bytes, ...``, ``xmt/rcv/%loss``) -> fping.
 """
 from __future__ import annotations
 
@@ -21,6 +23,10 @@ from .iperf3 import parse_iperf3
 from .k8s_netperf import parse_k8s_netperf
 from .knb import parse_knb
 from .netperf import parse_netperf
+from .iperf3_text import looks_like_iperf3_text, parse_iperf3_text
+from .qperf import looks_like_qperf, parse_qperf
+from .sockperf import looks_like_sockperf, parse_sockperf
+from .ping import looks_like_fping, looks_like_ping, parse_fping, parse_ping
 
 __all__ = ["read", "sniff", "FORMATS", "parse_bytes"]
 
@@ -32,6 +38,11 @@ FORMATS = {
     "k8s-netperf": parse_k8s_netperf,
     "knb": parse_knb,
     "flent": parse_flent,
+    "ping": parse_ping,
+    "fping": parse_fping,
+    "sockperf": parse_sockperf,
+    "qperf": parse_qperf,
+    "iperf3-text": parse_iperf3_text,
 }
 
 _IPERF2 = re.compile(rb"(?:[+-]\d{4}:)?\d{14}(?:\.\d+)?,[^,\n]*,[^,\n]*,[^,\n]*,[^,\n]*,-?\d+,")
@@ -83,6 +94,16 @@ def sniff(data: bytes) -> str | None:
         return "knb"
     if s.startswith(b"MIGRATED") or b" TEST from " in s[:400] or _KEYVAL.match(s):
         return "netperf"
+    if looks_like_iperf3_text(s):
+        return "iperf3-text"
+    if looks_like_qperf(s):
+        return "qperf"
+    if looks_like_sockperf(s):
+        return "sockperf"
+    if looks_like_ping(s):
+        return "ping"
+    if looks_like_fping(s):
+        return "fping"
     first_line = s.split(b"\n", 1)[0]
     if b"Profile" in first_line and b"Throughput Metric" in first_line:
         return "k8s-netperf"
@@ -140,7 +161,7 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
         The file (``.gz`` accepted for every format).
     format : str, optional
         Force a reader: ``iperf3``, ``iperf2``, ``netperf``, ``k8s-netperf``, ``knb``,
-        ``flent``.  Default: detected from the content.
+        ``flent``, ``ping``, ``fping``, ``sockperf``, ``qperf``, ``iperf3-text``.  Default: detected from the content.
     intervals : bool
         Also return the per-interval frame (iperf3 only; empty for other formats).
 
@@ -148,10 +169,13 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
     -------
     pandas.DataFrame, or (DataFrame, DataFrame) with ``intervals=True``
 
+    The schema check (:func:`cnimodel.io.schema.check_frame`) runs on the rows: rows it
+    does not keep are listed in ``df.attrs["findings"]`` (:class:`~cnimodel.io.schema.Finding`).
+
     Raises
     ------
     DataFormatError
-        The content is no known format (the message lists the formats tried) or is
+        No row passes the schema check (the first finding is the message), or the content is no known format (the message lists the formats tried) or is
         broken (file, location and what was expected).
 
     Examples
@@ -164,13 +188,17 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
     >>> read(io.BytesIO(b"just notes"))
     Traceback (most recent call last):
     ...
-    cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, found b'just notes'
+    cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, iperf3-text, found b'just notes'
     """
-    from .schema import INTERVAL_COLUMNS, frame_from_rows
+    from .schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 
     data, name = C.read_bytes(path_or_buffer)
     rows, ivals = parse_bytes(data, name, format, intervals)
-    df = frame_from_rows(rows)
+    df, findings = check_frame(frame_from_rows(rows))
+    if findings and not len(df):  # nothing the schema check keeps: the file gives no measurement
+        f = findings[0]
+        raise DataFormatError(name, f.location, "a row the schema check keeps", found=f.reason)
+    df.attrs["findings"] = findings
     if intervals:
         return df, frame_from_rows(ivals, INTERVAL_COLUMNS)
     return df

@@ -334,6 +334,8 @@ def _fast_sums(proto, sent, recv):
     bps = recv["bits_per_second"]
     secs = recv["seconds"]
     if proto == "tcp":
+        if recv.get("bytes") == 0:  # receiver contradicts sender? the careful path says why
+            raise _Slow
         retr = sent.get("retransmits")  # absent and null are both missing
         if type(bps) not in num or type(secs) not in num or type(retr) not in num:
             raise _Slow

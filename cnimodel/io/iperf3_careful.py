@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..errors import DataFormatError
 from . import _common as C
 
-__all__ = ["doc_rows", "interval_rows", "last_pmtu", "TCP_DEFAULT_BLKSIZE"]
+__all__ = ["doc_rows", "interval_rows", "last_pmtu", "zero_receiver", "TCP_DEFAULT_BLKSIZE"]
 
 #: iperf3's default TCP write size (``DEFAULT_TCP_BLKSIZE`` in ``src/iperf.h``: 128 KiB) [bytes]
 TCP_DEFAULT_BLKSIZE = 131072
@@ -90,6 +90,17 @@ def doc_rows(doc, end, name, rec):
     return rows
 
 
+def zero_receiver(received, sent, name, where):
+    """The receiver-contradicts-sender quirk: 0 bytes received while bytes were sent and no
+    error (iperf3 3.9 prints this for fixed-size ``-n`` runs).  A DataFormatError, never a
+    throughput of 0 (docs/data-dictionary.md, "Quality checks")."""
+    if received == 0 and type(sent) in (int, float) and sent > 0:
+        raise DataFormatError(name, where, "the receiver's byte count of a completed run",
+                              found=f"0 bytes received while the sender reports {sent:g} bytes "
+                              "sent and no error (a known iperf3 misreport, e.g. 3.9 with -n); "
+                              "not read as throughput 0")
+
+
 def _pick(end, key, suffix, name):
     v = end.get(key + suffix)
     if v is None:
@@ -108,6 +119,8 @@ def _tcp(row, end, suffix, name):
             raise DataFormatError(name, f"end.sum_received{suffix}", "the TCP end summary "
                                   "(sum_sent / sum_received)", found="missing")
         recv = sent = s
+    if recv is not None and sent is not None and recv is not sent:
+        zero_receiver(recv.get("bytes"), sent.get("bytes"), name, f"end.sum_received{suffix}.bytes")
     main, where = (recv, "sum_received") if recv is not None else (sent, "sum_sent")
     row["throughput_bps"] = C.num(main.get("bits_per_second"), name,
                                   f"end.{where}{suffix}.bits_per_second")

@@ -16,7 +16,7 @@ try:  # optional: faster string columns
 except ImportError:  # pragma: no cover
     _pa = None
 
-__all__ = ["Column", "COLUMNS", "COLUMN_NAMES", "INTERVAL_COLUMNS", "empty_frame", "conform",
+__all__ = ["Column", "COLUMNS", "COLUMN_NAMES", "INTERVAL_COLUMNS", "empty_frame", "conform", "Finding", "check_frame",
            "frame_from_rows"]
 
 
@@ -30,10 +30,10 @@ class Column:
 
 COLUMNS: tuple = (
     Column("path", "string", "", "data path label: host, bridge, overlay, routing, underlay or user label"),
-    Column("tool", "string", "", "iperf3, iperf2, netperf, k8s-netperf, knb, flent"),
+    Column("tool", "string", "", "iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf"),
     Column("tool_version", "string", "", "version string reported by the tool, if any"),
     Column("test", "string", "", "stream (bulk), rr (request/response), crr (connect/request/response)"),
-    Column("protocol", "string", "", "tcp or udp"),
+    Column("protocol", "string", "", "tcp, udp or icmp (ping, fping)"),
     Column("direction", "string", "", "send (local side sends), receive (local receives, iperf3 -R), bidir"),
     Column("streams", "Int64", "", "parallel streams / connections"),
     Column("msg_size_bytes", "float64", "byte", "application message (request) size; NaN for bulk defaults"),
@@ -67,6 +67,10 @@ COLUMNS: tuple = (
     Column("cpu_local_cores", "float64", "", "local CPU time / wall time of the benchmark process "
            "(1.0 = one core busy; iperf3 cpu_utilization_percent / 100)"),
     Column("cpu_remote_cores", "float64", "", "remote CPU time / wall time (iperf3 remote_total / 100)"),
+    Column("latency_min_s", "float64", "s", "minimum round-trip / transaction latency (ping, fping)"),
+    Column("latency_max_s", "float64", "s", "maximum round-trip / transaction latency (ping, fping)"),
+    Column("latency_stddev_s", "float64", "s", "standard deviation of the round-trip latency "
+           "(iputils ping mdev)"),
 )
 
 COLUMN_NAMES: tuple = tuple(c.name for c in COLUMNS)
@@ -314,3 +318,90 @@ def _frame(col, n, columns, extra, extra_order, labels):
         order = [k for k in extra_order if k in extra] + [k for k in extra if k not in extra_order]
         data = {**{c.name: data[c.name] for c in columns}, **{k: data[k] for k in order}}
     return pd.DataFrame(data, index=pd.RangeIndex(n))
+
+
+# ----------------------------------------------------------------------------- quality check
+#: columns that hold a rate, a latency, a duration, a size or a count: a kept value is finite
+#: and >= 0 (NaN = missing is fine); ``lost_fraction`` is also <= 1
+NONNEGATIVE = ("streams", "msg_size_bytes", "duration_s", "throughput_bps", "transactions_per_s",
+               "latency_mean_s", "latency_p50_s", "latency_p90_s", "latency_p99_s", "retransmits",
+               "lost_fraction", "jitter_s", "mss_bytes", "pmtu_bytes", "cpu_local_fraction",
+               "cpu_remote_fraction", "rtt_mean_s", "rtt_min_s", "rtt_max_s", "cpu_local_cores",
+               "cpu_remote_cores", "latency_min_s", "latency_max_s", "latency_stddev_s")
+#: what identifies one measured run: two rows alike in all of these are a duplicate key
+ROW_KEY = ("source_file", "record", "series", "test", "protocol", "direction", "bidir", "streams",
+           "msg_size_bytes")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A row a reader produced but the schema check did not keep, and why."""
+
+    path: str
+    location: str
+    reason: str
+
+
+def check_frame(df):
+    """The one quality check of the values readers keep: ``(kept rows, findings)``.
+
+    A row is not kept (it becomes a :class:`Finding`) when
+    * a rate, latency, duration, size or count (:data:`NONNEGATIVE`) is infinite or negative,
+      or ``lost_fraction`` is above 1;
+    * ``throughput_bps`` or ``transactions_per_s`` is exactly 0 and the row does not say that
+      every datagram was lost (``lost_fraction`` 1): a run that moved nothing without an error
+      is a tool's misreport (iperf3 3.9 ``-n`` runs, knb's failed tests), not a measurement;
+    * another row has the same :data:`ROW_KEY` (file, record, series, test, protocol,
+      direction ...): which of them is right is ambiguous, so none is kept.
+
+    Examples
+    --------
+    >>> df = frame_from_rows([{"source_file": "a", "throughput_bps": 9e9},
+    ...                       {"source_file": "b", "throughput_bps": -1.0},
+    ...                       {"source_file": "c", "throughput_bps": 0.0}])
+    >>> kept, found = check_frame(df)
+    >>> kept.source_file.tolist(), [(f.path, f.reason.split(":")[0]) for f in found]
+    (['a'], [('b', 'throughput_bps -1'), ('c', 'throughput_bps 0')])
+    """
+    import pandas as pd
+
+    n = len(df)
+    if n == 0:
+        return df, []
+    reasons = [None] * n
+
+    def flag(mask, why):
+        for i in np.flatnonzero(mask):
+            if reasons[i] is None:
+                reasons[i] = why(i)
+
+    for k in NONNEGATIVE:
+        if k not in df:
+            continue
+        v = df[k].to_numpy("float64", na_value=np.nan)
+        bad = np.isinf(v) | (v < 0) | ((v > 1) if k == "lost_fraction" else False)
+        if bad.any():
+            flag(bad, lambda i, k=k, v=v: f"{k} {v[i]:g}: expected a finite value >= 0"
+                 + (" and <= 1" if k == "lost_fraction" else "") + " (not kept)")
+    lost = df["lost_fraction"].to_numpy("float64", na_value=np.nan)
+    for k in ("throughput_bps", "transactions_per_s"):
+        v = df[k].to_numpy("float64", na_value=np.nan)
+        zero = (v == 0) & ~(lost == 1)
+        if zero.any():
+            flag(zero, lambda i, k=k: f"{k} 0: the run moved nothing and reported no error "
+                 "(a tool misreport or a failed test, not a measurement; not kept)")
+    key = df[list(ROW_KEY)].astype(object).where(df[list(ROW_KEY)].notna(), None)
+    dup = key.duplicated(keep=False).to_numpy()
+    if dup.any():
+        flag(dup, lambda i: "duplicate row key (" + ", ".join(
+            f"{k}={key.iat[i, j]}" for j, k in enumerate(ROW_KEY) if key.iat[i, j] is not None)
+            + "): two rows claim the same run; none kept")
+    bad = np.array([r is not None for r in reasons])
+    if not bad.any():
+        return df, []
+    rec = df["record"].to_numpy(object, na_value=None) if "record" in df else [None] * n
+    src = df["source_file"].to_numpy(object, na_value=None)
+    findings = [Finding(str(src[i]), f"record {rec[i]}" + (f", series {df['series'].iat[i]}"
+                        if df["series"].iat[i] is not pd.NA else ""), reasons[i])
+                for i in np.flatnonzero(bad)]
+    return df[~bad].reset_index(drop=True), findings
