@@ -41,7 +41,8 @@ _RTT = re.compile(r"^(?:rtt|round-trip) min/avg/max(?:/(?:mdev|stddev))? = "
 _FP_SUM = re.compile(r"^(\S+)\s+: xmt/rcv/%loss = (\d+)/(\d+)/\d+%"
                      r"(?:, min/avg/max = ([\d.]+)/([\d.]+)/([\d.]+))?\s*$", re.M)
 _FP_PKT = re.compile(r"^(\S+)\s+: \[\d+\], (\d+) bytes, ([\d.]+) ms \(", re.M)
-_FP_LIST = re.compile(r"^(\S+)\s+: ((?:(?:[\d.]+|-)\s*)+)$", re.M)
+# one token after another, separated by required blanks: no nested quantifier to backtrack on
+_FP_LIST = re.compile(r"^(\S+)[ \t]+: ((?:[\d.]+|-)(?:[ \t]+(?:[\d.]+|-))*)[ \t]*$", re.M)
 _FP_ALIVE = re.compile(r"^(\S+) is alive \(([\d.]+) ms\)", re.M)
 _MS = 1e-3
 
