@@ -116,3 +116,20 @@ def test_user_file_overrides_and_adds(tmp_path):
         load_limits(f)
     with pytest.raises(ParameterError, match="limits_file"):
         load_limits(tmp_path / "missing.json")
+
+
+def test_cli_plan_json_and_errors(capsys):
+    from cnimodel.cli import main
+
+    assert main(["plan", "--nodes", "250", "--pods-per-node", "30", "--route-limit", "200",
+                 "--cluster-cidr", "10.0.0.0/14", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = {r["path"]: r for r in doc["paths"]}
+    assert rows["routing"]["max_nodes"] == 200 and rows["routing"]["fits"] is False
+    assert rows["overlay"]["max_nodes"] == 1024 and rows["overlay"]["fits"] is True
+    assert doc["max_services"] == 2 ** 20 - 2
+    assert main(["plan", "--nodes", "3", "--pods-per-node", "3", "--node-mask", "8"]) == 2
+    assert "node_mask" in capsys.readouterr().err
+    assert main(["plan", "--nodes", "3", "--pods-per-node", "3", "--instance", "m5.large"]) == 0
+    out = capsys.readouterr().out
+    assert "ENIs m5.large" in out and "underlay" in out
