@@ -42,6 +42,8 @@ from ..display import format_value
 from ..paths import PATH_NAMES, get_path
 from ..predict import predict
 from .inputs import PlannerInputs, params_for, validate
+from .limit_table import load_limits
+from .limits import cluster_limits
 from .result import QUANTILE, PlannerResult
 
 __all__ = ["compute", "CURVE_POINTS", "CURVE_MAX_UTILISATION"]
@@ -176,6 +178,40 @@ def _warnings(inputs, a, offered, known, sat, max_pods, nodes):
     return out
 
 
+def _cluster(inputs, table, max_pods, nodes):
+    """Cluster-scale ceilings beside per-node performance (:func:`cnimodel.planning.limits.cluster_limits`).
+
+    Target nodes: ``node_count`` when sizing for a node count, else each path's nodes needed.
+    """
+    lim = cluster_limits(cluster_cidr=inputs.cluster_cidr, node_mask=inputs.node_mask,
+                         max_pods=inputs.max_pods, route_limit=inputs.route_limit,
+                         instance=inputs.instance_type, ip_version=inputs.ip_version,
+                         performance_pods_per_node=max_pods, paths=list(table.index),
+                         limits=load_limits(inputs.limits_file))
+    target = (np.full(len(table), float(inputs.node_count)) if inputs.sizing == "nodes"
+              else np.nan_to_num(nodes, nan=0.0, posinf=np.inf))
+    pods = lim["max_pods_per_node_limit"].to_numpy(float)
+    pods = np.minimum(pods, np.nan_to_num(max_pods, nan=np.inf))
+    nodes_ok = target <= lim["max_nodes"].to_numpy(float)
+    pods_ok = inputs.pods_per_node <= pods
+    table = table.assign(addresses_per_node=lim["addresses_per_node"].to_numpy(float),
+                         max_nodes=lim["max_nodes"].to_numpy(float),
+                         nodes_limit=pd.array(lim["nodes_limit"].to_numpy(object), dtype=object),
+                         cluster_pods_per_node=pods,
+                         pods_limit=pd.array(lim["pods_limit"].to_numpy(object), dtype=object),
+                         nodes_fit=nodes_ok, pods_fit=pods_ok, cluster_fits=nodes_ok & pods_ok)
+    out = []
+    for i, p in enumerate(table.index):
+        if not nodes_ok[i]:
+            out.append(f"{p}: {format_value('nodes_needed', target[i])} nodes exceed the "
+                       f"{format_value('max_nodes', table['max_nodes'].iloc[i])} the "
+                       f"{table['nodes_limit'].iloc[i]} allows")
+        if not pods_ok[i] and table["pods_limit"].iloc[i] != "p99 target":
+            out.append(f"{p}: {inputs.pods_per_node} pods per node exceed the "
+                       f"{pods[i]:.0f} the {table['pods_limit'].iloc[i]} allows")
+    return table, out
+
+
 def compute(inputs: PlannerInputs, params=None) -> PlannerResult:
     """Evaluate the planner for one set of inputs (all five paths at once).
 
@@ -247,5 +283,7 @@ def compute(inputs: PlannerInputs, params=None) -> PlannerResult:
         "mtu_misconfigured": a["bad_mtu"],
         "saturated": sat,
     }, index=pd.Index(paths, name="path"))
-    warnings = ([note] if note else []) + _warnings(inputs, a, offered, known, sat, max_pods, nodes)
+    table, cluster_warnings = _cluster(inputs, table, max_pods, nodes)
+    warnings = (([note] if note else []) + _warnings(inputs, a, offered, known, sat, max_pods, nodes)
+                + cluster_warnings)
     return PlannerResult(inputs=inputs, table=table, curve=a["curve"], warnings=warnings)
