@@ -156,9 +156,9 @@ def cluster_limits(cluster_cidr=None, node_mask=None, max_pods=None, route_limit
     eni = float(capacity.eni_max_pods(inst.enis, inst.ipv4_per_eni)) if inst else np.inf
     perf = (np.full(len(paths), np.inf) if performance_pods_per_node is None
             else np.nan_to_num(np.asarray(performance_pods_per_node, float), nan=np.inf))
-    m_name = f"node CIDR /{mask} ({format(per_node, ',.0f') if per_node < 1e15 else f'{per_node:.3g}'} addresses)"
+    m_name = f"node CIDR /{mask}"
     k_name = f"max-pods {kpods}"
-    c_name = f"cluster CIDR {net} at /{mask} per node"
+    c_name = f"cluster CIDR /{net.prefixlen} in /{mask}s"
     r_name = f"route table {int(route_limit)} entries" if np.isfinite(routes) else "route table"
     rows = []
     for i, p in enumerate(paths):
@@ -166,11 +166,11 @@ def cluster_limits(cluster_cidr=None, node_mask=None, max_pods=None, route_limit
             pods, pname = _binding([kpods], [k_name])
             nodes, nname, addr = np.inf, "none", np.nan
         elif p == "underlay":
-            pods, pname = _binding([kpods, eni], [k_name, f"ENIs {inst.key}: {inst.enis} x "
-                                   f"({inst.ipv4_per_eni} - 1) + 2" if inst else "ENIs"])
+            pods, pname = _binding([kpods, eni], [k_name, f"ENIs {inst.key} ({inst.enis} x {inst.ipv4_per_eni} IPs)"
+                                                 if inst else "ENIs"])
             need = (target_pods_per_node or pods) + 1
             nodes, nname = _binding([np.floor(subnet / need)],
-                                    [f"subnet {net} ({need:g} addresses per node)"])
+                                    [f"subnet /{net.prefixlen} ({need:g} addresses per node)"])
             addr = np.nan
         else:
             pods, pname = _binding([per_node, kpods], [m_name, k_name])

@@ -82,7 +82,7 @@ def _controls(i: PlannerInputs) -> dict:
                               style=_DESC, layout=_WIDE),
         "node_count": W.IntText(value=i.node_count, description="node count", style=_DESC,
                                 layout=_WIDE),
-        "cluster_cidr": W.Text(value=i.cluster_cidr or "", placeholder="default (10.244.0.0/16)",
+        "cluster_cidr": W.Text(value=i.cluster_cidr or "", placeholder="default of the IP version",
                                description="cluster (pod) CIDR", continuous_update=False,
                                style=_DESC, layout=_WIDE),
         "node_mask": W.IntText(value=i.node_mask or 0, description="node CIDR mask (0: 24 / 64)",

@@ -36,6 +36,7 @@ _CSS = """<style>
 .cnimodel-planner-table th,.cnimodel-planner-table td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}
 .cnimodel-planner-table th:first-child{text-align:left;font-weight:normal}
 .cnimodel-planner-table td.unit{color:#666;text-align:left}
+.cnimodel-planner-table tr.limit td{white-space:normal;max-width:9em;font-size:12px}
 .cnimodel-planner-table td.bad{background:#fde2e1;color:#a00}
 .cnimodel-planner-table td.warn{background:#fff4d6}
 .cnimodel-planner-status{font:13px/1.4 system-ui,sans-serif;padding:4px 8px;min-height:1.4em;border-radius:3px}
@@ -64,7 +65,7 @@ def _label(result: PlannerResult, column: str, label: str) -> str:
         return f"max pods per node (p99 <= {i.latency_target_p99_s * 1e6:g} us)"
     if column == "max_nodes":
         target = f"{i.node_count} nodes" if i.sizing == "nodes" else "nodes needed"
-        return f"max nodes (addresses, routes) for {target}"
+        return f"max nodes (addresses, routes); target: {target}"
     return label
 
 
@@ -72,7 +73,7 @@ def _text(column, v) -> str:
     """Display text of a cell: :func:`format_value`, with the cluster rows' own words."""
     if column == "max_nodes" and not isinstance(v, str) and math.isinf(float(v)):
         return "no limit"
-    if column == "addresses_per_node" and not isinstance(v, str) and float(v) >= 1e9:
+    if column in ("addresses_per_node", "max_nodes") and not isinstance(v, str) and float(v) >= 1e9:
         return f"{float(v):.3g}"
     return format_value(column, v)
 
@@ -115,7 +116,8 @@ def table_html(result: PlannerResult, version: int = 0) -> str:
             cells.append(f'<td data-path="{_e(p)}" data-metric="{col}" data-value="{_e(raw)}"'
                          f'{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}>'
                          f"{_e(_text(col, v))}</td>")
-        rows.append(f'<tr data-metric="{col}"><th>{_e(_label(result, col, label))}</th>'
+        rc = ' class="limit"' if col in ("nodes_limit", "pods_limit") else ""
+        rows.append(f'<tr data-metric="{col}"{rc}><th>{_e(_label(result, col, label))}</th>'
                     f'<td class="unit">{_e(unit)}</td>{"".join(cells)}</tr>')
     return (f'<div class="cnimodel-planner-results" data-version="{int(version)}">{_CSS}'
             f'<table class="cnimodel-planner-table"><thead><tr><th>quantity</th><th>unit</th>'
