@@ -34,6 +34,8 @@ Examples
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -178,27 +180,40 @@ def _warnings(inputs, a, offered, known, sat, max_pods, nodes):
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _limits(paths, cluster_cidr, node_mask, max_pods, route_limit, instance, ip_version, limits_file,
+            pods_per_node):
+    """Addressing / route / ENI ceilings (no performance): memoised, they change with few inputs."""
+    lim = cluster_limits(cluster_cidr=cluster_cidr, node_mask=node_mask, max_pods=max_pods,
+                         route_limit=route_limit, instance=instance, ip_version=ip_version,
+                         target_pods_per_node=pods_per_node, paths=list(paths),
+                         limits=load_limits(limits_file))
+    return {c: lim[c].to_numpy() for c in lim.columns}
+
+
 def _cluster(inputs, table, max_pods, nodes):
     """Cluster-scale ceilings beside per-node performance (:func:`cnimodel.planning.limits.cluster_limits`).
 
-    Target nodes: ``node_count`` when sizing for a node count, else each path's nodes needed.
+    Target nodes: ``node_count`` when sizing for a node count, else each path's nodes needed;
+    the pods-per-node ceiling is the smaller of the addressing one and ``max_pods_per_node``
+    (then ``"p99 target"`` binds).
     """
-    lim = cluster_limits(cluster_cidr=inputs.cluster_cidr, node_mask=inputs.node_mask,
-                         max_pods=inputs.max_pods, route_limit=inputs.route_limit,
-                         instance=inputs.instance_type, ip_version=inputs.ip_version,
-                         performance_pods_per_node=max_pods, paths=list(table.index),
-                         limits=load_limits(inputs.limits_file))
+    lim = _limits(tuple(table.index), inputs.cluster_cidr, inputs.node_mask, inputs.max_pods,
+                  inputs.route_limit, inputs.instance_type, inputs.ip_version, inputs.limits_file,
+                  inputs.pods_per_node)
     target = (np.full(len(table), float(inputs.node_count)) if inputs.sizing == "nodes"
               else np.nan_to_num(nodes, nan=0.0, posinf=np.inf))
-    pods = lim["max_pods_per_node_limit"].to_numpy(float)
-    pods = np.minimum(pods, np.nan_to_num(max_pods, nan=np.inf))
-    nodes_ok = target <= lim["max_nodes"].to_numpy(float)
+    addr_pods = lim["max_pods_per_node_limit"].astype(float)
+    perf = np.nan_to_num(np.asarray(max_pods, float), nan=np.inf)
+    pods = np.minimum(addr_pods, perf)
+    pods_limit = np.where(perf < addr_pods, "p99 target", lim["pods_limit"]).astype(object)
+    nodes_ok = target <= lim["max_nodes"].astype(float)
     pods_ok = inputs.pods_per_node <= pods
-    table = table.assign(addresses_per_node=lim["addresses_per_node"].to_numpy(float),
-                         max_nodes=lim["max_nodes"].to_numpy(float),
-                         nodes_limit=pd.array(lim["nodes_limit"].to_numpy(object), dtype=object),
+    table = table.assign(addresses_per_node=lim["addresses_per_node"].astype(float),
+                         max_nodes=lim["max_nodes"].astype(float),
+                         nodes_limit=pd.array(lim["nodes_limit"].astype(object), dtype=object),
                          cluster_pods_per_node=pods,
-                         pods_limit=pd.array(lim["pods_limit"].to_numpy(object), dtype=object),
+                         pods_limit=pd.array(pods_limit, dtype=object),
                          nodes_fit=nodes_ok, pods_fit=pods_ok, cluster_fits=nodes_ok & pods_ok)
     out = []
     for i, p in enumerate(table.index):
