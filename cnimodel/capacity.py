@@ -43,7 +43,8 @@ from .validation import as_array, check, check_range
 
 __all__ = ["utilisation", "saturated", "max_utilisation_within_target", "max_pods_per_node",
            "pods_needed", "nodes_needed", "max_demand_bps", "network_cpu_cores",
-           "utilisation_grid", "saturation_messages"]
+           "utilisation_grid", "saturation_messages", "RESERVED_ADDRESSES", "prefix_addresses",
+           "node_cidrs", "eni_max_pods", "route_table_nodes"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -272,3 +273,72 @@ def saturation_messages(paths, offered_bps, capacity_bps):
             out.append(f"{name}: offered load {o / 1e9:.3f} Gbit/s per node >= capacity "
                        f"{c / 1e9:.3f} Gbit/s (utilisation {r:.2f}): saturated, latency unbounded")
     return out
+
+
+# --------------------------------------------------------------------------- cluster scale
+#: Addresses a host's IPv4 prefix cannot give a pod: the network and the broadcast address
+#: (RFC 919 / RFC 950); IPv6 has no broadcast, only the subnet-router anycast address
+#: (RFC 4291 sec. 2.6.1).
+RESERVED_ADDRESSES = {4: 2, 6: 1}
+
+
+def prefix_addresses(prefix_len, ip_version=4):
+    """Usable host addresses in a prefix: ``2**(bits - prefix_len) - reserved`` [addresses].
+
+    ``reserved`` is :data:`RESERVED_ADDRESSES` (2 for IPv4, 1 for IPv6).  Floats, so an
+    IPv6 /64 (about 1.8e19) stays representable.
+
+    >>> int(prefix_addresses(24)), int(prefix_addresses(26)), float(prefix_addresses(64, 6))
+    (254, 62, 1.8446744073709552e+19)
+    """
+    bits = {4: 32, 6: 128}.get(ip_version)
+    if bits is None:
+        raise ParameterError("ip_version", ip_version, "4 or 6")
+    p = check_range("prefix_len", prefix_len, lo=0, hi=bits - 1, integral_as_int=True,
+                    allowed=f"0..{bits - 1} for IPv{ip_version}")
+    return np.exp2(bits - np.asarray(p, float)) - RESERVED_ADDRESSES[ip_version]
+
+
+def node_cidrs(cluster_prefix_len, node_prefix_len):
+    """Per-node CIDRs a cluster CIDR is cut into: ``2**(node_mask - cluster_mask)`` [nodes].
+
+    kube-controller-manager gives every node one ``--node-cidr-mask-size`` block of
+    ``--cluster-cidr`` (Kubernetes kube-controller-manager reference, docs/sources.md).
+
+    >>> int(node_cidrs(16, 24)), int(node_cidrs(56, 64))
+    (256, 256)
+    """
+    c = np.asarray(cluster_prefix_len, float)
+    n = np.asarray(node_prefix_len, float)
+    check("node_prefix_len", n, n >= c, ">= the cluster prefix length")
+    return np.exp2(n - c)
+
+
+def eni_max_pods(enis, ipv4_per_eni):
+    """Pods an ENI-based node carries: ``enis * (ipv4_per_eni - 1) + 2`` [pods].
+
+    The first address of each ENI is the interface's own; the 2 are the host-network pods
+    (VPC CNI and kube-proxy) (AWS eni-max-pods.txt, docs/sources.md).
+
+    >>> int(eni_max_pods(3, 10)), int(eni_max_pods(8, 30))
+    (29, 234)
+    """
+    e = check_range("enis", enis, lo=1, integral_as_int=True, allowed=">= 1 interfaces")
+    a = check_range("ipv4_per_eni", ipv4_per_eni, lo=1, integral_as_int=True,
+                    allowed=">= 1 addresses")
+    return np.asarray(e, float) * (np.asarray(a, float) - 1) + 2
+
+
+def route_table_nodes(route_limit, reserved_routes=0):
+    """Nodes a route table admits when every node needs one route [nodes].
+
+    ``route_limit - reserved_routes``; ``inf`` for no limit (None or inf).
+
+    >>> float(route_table_nodes(200)), float(route_table_nodes(None))
+    (200.0, inf)
+    """
+    if route_limit is None:
+        return np.inf
+    r = check_range("route_limit", route_limit, lo=1, inf_ok=True, allowed=">= 1 entries")
+    k = check_range("reserved_routes", reserved_routes, lo=0, allowed=">= 0 entries")
+    return np.maximum(np.asarray(r, float) - np.asarray(k, float), 0.0)

@@ -54,6 +54,9 @@ QUANTITIES = {
     "cpu_cores_used": Unit("network CPU", "lower", 1.0, "cores"),
     "max_pods_per_node": Unit("max pods per node", "higher", 1.0, "pods"),
     "nodes_needed": Unit("nodes needed", "lower", 1.0, "nodes"),
+    "max_nodes": Unit("max nodes (addresses, routes)", "higher", 1.0, "nodes"),
+    "cluster_pods_per_node": Unit("max pods per node (all limits)", "higher", 1.0, "pods"),
+    "addresses_per_node": Unit("pod addresses per node", "higher", 1.0, "addresses"),
 }
 
 #: Other columns by the unit in their name, first match wins: (suffix, scale, unit).

@@ -37,7 +37,9 @@ def test_table_has_every_path_and_metric(base):
         assert col in base.table.columns
     num = base.table.drop(columns=["encap", "bound", "mtu_misconfigured", "saturated"])
     # every number is known at the defaults except the byte-model bound of the same-node path
-    assert num.drop(columns="goodput_bound_bps").notna().all().all()
+    assert num.drop(columns=["goodput_bound_bps", "addresses_per_node"]).notna().all().all()
+    # no per-node pod CIDR on the host network and on the underlay (pods take subnet addresses)
+    assert base.table["addresses_per_node"].isna().tolist() == [True, False, False, False, True]
     assert math.isnan(base.table.loc["bridge", "goodput_bound_bps"])
     assert not base.warnings
 

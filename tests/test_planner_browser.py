@@ -87,7 +87,8 @@ def _same(shown: str, value) -> bool:
 
 def _check_page(app_page, params_file):
     """Every shown cell equals the library's value for the app's current inputs."""
-    from cnimodel.widgets.model import METRICS, format_value
+    from cnimodel.widgets.model import METRICS
+    from cnimodel.widgets.render import _text
 
     inputs, result, exported = _expected(app_page, params_file)
     shown = app_page.read()
@@ -103,7 +104,7 @@ def _check_page(app_page, params_file):
             cell = shown["cells"][path][metric]
             want = result.table.loc[path, metric]
             assert _same(cell["value"], want), (path, metric, cell, want)
-            assert cell["text"] == format_value(metric, want), (path, metric, cell)
+            assert cell["text"] == _text(metric, want), (path, metric, cell)
     # the exported scenario is the one shown
     assert [r["path"] for r in exported["paths"]] == list(PATHS)
     assert "Traceback" not in shown["page_text"]
@@ -258,4 +259,41 @@ def test_out_of_range_inputs_keep_last_valid_results(app, params_file):
             assert shown["cells"][p]["max_pods_per_node"]["text"].isdigit()
     _independent(inputs, shown, params_file)
     page.screenshot(ARTIFACTS / "planner_browser_saturated.png")
+    assert not errors
+
+
+def test_route_table_limit_flags_the_routing_path_only(app, params_file):
+    """Past a 200-entry route table the routing column is flagged, naming the limit."""
+    page, errors = app
+    _change(page, "pods_per_node", 30)
+    _change(page, "sizing", "node count")
+    _change(page, "route_limit", "Huawei Cloud VPC route table (default): 200")
+    _change(page, "node_count", 150)
+
+    def cls(path, metric):
+        return page.page.locator(f'.cnimodel-planner-results td[data-path="{path}"]'
+                                 f'[data-metric="{metric}"]').get_attribute("class") or ""
+
+    inputs, result, shown = _check_page(page, params_file)
+    assert inputs.route_limit == 200 and inputs.node_count == 150
+    assert shown["cells"]["routing"]["max_nodes"]["text"] == "200"
+    assert "bad" not in cls("routing", "max_nodes")
+    st = _change(page, "node_count", 250)
+    inputs, result, shown = _check_page(page, params_file)
+    assert shown["cells"]["routing"]["nodes_limit"]["text"] == "route table 200 entries"
+    assert "bad" in cls("routing", "max_nodes") and "bad" in cls("routing", "nodes_limit")
+    assert "routing: 250 nodes exceed the 200 the route table 200 entries allows" in shown["page_text"]
+    assert st["kind"] == "warning"
+    for p in ("host", "bridge", "overlay", "underlay"):
+        assert "route" not in shown["cells"][p]["nodes_limit"]["text"], p
+        assert "bad" not in cls(p, "max_nodes"), p
+        assert float(shown["cells"][p]["max_nodes"]["value"]) >= 250, p
+    # the default pod CIDR cut into the default node CIDRs: 2**8 nodes either way
+    assert shown["cells"]["overlay"]["max_nodes"]["text"] == "256"
+    if inputs.ip_version == 4:      # 10.244.0.0/16 in /24s: 2**8 - 2 addresses per node
+        assert shown["cells"]["overlay"]["addresses_per_node"]["text"] == "254"
+    else:                           # /56 in /64s: 2**64 - 1 addresses; max-pods binds
+        assert shown["cells"]["overlay"]["addresses_per_node"]["text"] == "1.84e+19"
+        assert not shown["cells"]["overlay"]["pods_limit"]["text"].startswith("node CIDR")
+    page.screenshot(ARTIFACTS / "planner_browser_cluster.png")
     assert not errors

@@ -14,7 +14,7 @@ import sys
 from ..errors import CnimodelError
 
 #: Subcommand modules, in the order ``cnimodel --help`` lists them.
-COMMAND_MODULES = ("overhead", "read", "lab", "model", "explain", "report", "planner")
+COMMAND_MODULES = ("overhead", "read", "lab", "model", "explain", "report", "planner", "plan")
 
 
 class _Parser(argparse.ArgumentParser):

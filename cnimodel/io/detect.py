@@ -49,7 +49,7 @@ _IPERF2 = re.compile(rb"(?:[+-]\d{4}:)?\d{14}(?:\.\d+)?,[^,\n]*,[^,\n]*,[^,\n]*,
 #: The text block an iperf2 -d / -r server prints into its CSV output before the data lines.
 _IPERF2_BANNER = re.compile(rb"-{20,}\r?\n(?:[^\n]*\n){1,12}?-{20,}\r?\n")
 _KEYVAL = re.compile(rb"^[A-Z][A-Z0-9_]*=", re.M)
-_NUMLINE = re.compile(rb"^\s*[-+]?\d[\d.eE+-]*(\s+[-+]?[\d.]+[\d.eE+-]*)*\s*$")
+_NUMLINE = re.compile(rb"^[ \t]*[-+]?\d[\d.eE+-]*(?:[ \t]+[-+]?[\d.][\d.eE+-]*)*[ \t]*\r?$")
 _LEAD = re.compile(rb"(?:\s|\xef\xbb\xbf)*")
 _IBD = re.compile(rb"^\d+\t[^\n]*\t=[\d.]+\+")
 

@@ -70,6 +70,19 @@ class PlannerInputs:
         Total offered load of the application (``sizing="demand"``) [bit/s].
     params_file : str or None
         Calibrated :class:`~cnimodel.params.ModelParams` JSON file; None: cited defaults.
+    cluster_cidr : str or None
+        Pod network of the cluster; None: the default of the IP version
+        (:func:`cnimodel.planning.limits.default_cidr`).
+    node_mask : int or None
+        Prefix length of each node's pod CIDR; None: 24 (IPv4) / 64 (IPv6).
+    max_pods : int
+        kubelet ``maxPods`` [pods] (Kubernetes default 110).
+    route_limit : int or None
+        Route-table entries for the routing path [entries]; None: no route table.
+    instance_type : str or None
+        Instance type whose ENI limits cap the underlay path (:mod:`~cnimodel.planning.limit_table`).
+    limits_file : str or None
+        JSON file of extra or overriding published limits.
     """
 
     link_rate_bps: float = 10e9
@@ -89,6 +102,12 @@ class PlannerInputs:
     node_count: int = 10
     total_demand_bps: float = 50e9
     params_file: str | None = None
+    cluster_cidr: str | None = None
+    node_mask: int | None = None
+    max_pods: int = 110
+    route_limit: int | None = None
+    instance_type: str | None = None
+    limits_file: str | None = None
 
     def replace(self, **changes) -> "PlannerInputs":
         """A copy with some fields changed (unknown names raise ParameterError)."""
@@ -138,6 +157,14 @@ def validate(inputs: PlannerInputs) -> PlannerInputs:
         total_demand_bps=check_scalar("total_demand_bps", inputs.total_demand_bps, lo=0),
         pod_mtu_bytes=(None if inputs.pod_mtu_bytes in (None, 0) else inputs.pod_mtu_bytes),
         params_file=(inputs.params_file or None),
+        cluster_cidr=(str(inputs.cluster_cidr).strip() or None) if inputs.cluster_cidr else None,
+        node_mask=(None if inputs.node_mask in (None, 0) else
+                   check_scalar("node_mask", inputs.node_mask, lo=1, integer=True)),
+        max_pods=check_scalar("max_pods", inputs.max_pods, lo=1, integer=True),
+        route_limit=(None if inputs.route_limit in (None, 0) else
+                     check_scalar("route_limit", inputs.route_limit, lo=1, integer=True)),
+        instance_type=(inputs.instance_type or None),
+        limits_file=(inputs.limits_file or None),
     )
 
 

@@ -34,6 +34,8 @@ Examples
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -42,6 +44,8 @@ from ..display import format_value
 from ..paths import PATH_NAMES, get_path
 from ..predict import predict
 from .inputs import PlannerInputs, params_for, validate
+from .limit_table import load_limits
+from .limits import cluster_limits
 from .result import QUANTILE, PlannerResult
 
 __all__ = ["compute", "CURVE_POINTS", "CURVE_MAX_UTILISATION"]
@@ -176,6 +180,53 @@ def _warnings(inputs, a, offered, known, sat, max_pods, nodes):
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _limits(paths, cluster_cidr, node_mask, max_pods, route_limit, instance, ip_version, limits_file,
+            pods_per_node):
+    """Addressing / route / ENI ceilings (no performance): memoised, they change with few inputs."""
+    lim = cluster_limits(cluster_cidr=cluster_cidr, node_mask=node_mask, max_pods=max_pods,
+                         route_limit=route_limit, instance=instance, ip_version=ip_version,
+                         target_pods_per_node=pods_per_node, paths=list(paths),
+                         limits=load_limits(limits_file))
+    return {c: lim[c].to_numpy() for c in lim.columns}
+
+
+def _cluster(inputs, paths, max_pods, nodes):
+    """Cluster-scale ceilings beside per-node performance (:func:`cnimodel.planning.limits.cluster_limits`).
+
+    Target nodes: ``node_count`` when sizing for a node count, else each path's nodes needed;
+    the pods-per-node ceiling is the smaller of the addressing one and ``max_pods_per_node``
+    (then ``"p99 target"`` binds).
+    """
+    lim = _limits(tuple(paths), inputs.cluster_cidr, inputs.node_mask, inputs.max_pods,
+                  inputs.route_limit, inputs.instance_type, inputs.ip_version, inputs.limits_file,
+                  inputs.pods_per_node)
+    target = (np.full(len(paths), float(inputs.node_count)) if inputs.sizing == "nodes"
+              else np.nan_to_num(nodes, nan=0.0, posinf=np.inf))
+    addr_pods = lim["max_pods_per_node_limit"].astype(float)
+    perf = np.nan_to_num(np.asarray(max_pods, float), nan=np.inf)
+    pods = np.minimum(addr_pods, perf)
+    pods_limit = np.where(perf < addr_pods, "p99 target", lim["pods_limit"]).astype(object)
+    nodes_ok = target <= lim["max_nodes"].astype(float)
+    pods_ok = inputs.pods_per_node <= pods
+    cols = dict(addresses_per_node=lim["addresses_per_node"].astype(float),
+                max_nodes=lim["max_nodes"].astype(float),
+                nodes_limit=pd.array(lim["nodes_limit"].astype(object), dtype=object),
+                cluster_pods_per_node=pods,
+                pods_limit=pd.array(pods_limit, dtype=object),
+                nodes_fit=nodes_ok, pods_fit=pods_ok, cluster_fits=nodes_ok & pods_ok)
+    out = []
+    for i, p in enumerate(paths):
+        if not nodes_ok[i]:
+            out.append(f"{p}: {format_value('nodes_needed', target[i])} nodes exceed the "
+                       f"{format_value('max_nodes', cols['max_nodes'][i])} the "
+                       f"{cols['nodes_limit'][i]} allows")
+        if not pods_ok[i] and pods_limit[i] != "p99 target":
+            out.append(f"{p}: {inputs.pods_per_node} pods per node exceed the "
+                       f"{pods[i]:.0f} the {pods_limit[i]} allows")
+    return cols, out
+
+
 def compute(inputs: PlannerInputs, params=None) -> PlannerResult:
     """Evaluate the planner for one set of inputs (all five paths at once).
 
@@ -228,6 +279,7 @@ def compute(inputs: PlannerInputs, params=None) -> PlannerResult:
     cpu = np.asarray(capacity.network_cpu_cores(_zero(a["cpu_at_cap"]), _zero(rho)), float)
     cpu = np.where(known, cpu, np.nan)
 
+    cluster, cluster_warnings = _cluster(inputs, paths, max_pods, nodes)
     table = pd.DataFrame({
         "encap": pd.array(a["encaps"], dtype=object),
         "pod_mtu_bytes": a["pod_mtu_bytes"],
@@ -246,6 +298,8 @@ def compute(inputs: PlannerInputs, params=None) -> PlannerResult:
         "max_demand_bps": max_demand,
         "mtu_misconfigured": a["bad_mtu"],
         "saturated": sat,
+        **cluster,
     }, index=pd.Index(paths, name="path"))
-    warnings = ([note] if note else []) + _warnings(inputs, a, offered, known, sat, max_pods, nodes)
+    warnings = (([note] if note else []) + _warnings(inputs, a, offered, known, sat, max_pods, nodes)
+                + cluster_warnings)
     return PlannerResult(inputs=inputs, table=table, curve=a["curve"], warnings=warnings)

@@ -42,7 +42,10 @@ class PlannerResult:
         ``throughput_bps`` (capacity), ``bound``, ``offered_bps``, ``utilisation``,
         ``latency_mean_s``, ``latency_p99_s`` (inf when saturated), ``cpu_cores_used``,
         ``max_utilisation``, ``max_pods_per_node``, ``nodes_needed``, ``max_demand_bps``,
-        ``mtu_misconfigured``, ``saturated``.
+        ``mtu_misconfigured``, ``saturated``; cluster scale (:mod:`cnimodel.planning.limits`):
+        ``addresses_per_node``, ``max_nodes``, ``nodes_limit``, ``cluster_pods_per_node``
+        (the smallest of addressing, kubelet, ENI and p99-target ceilings), ``pods_limit``,
+        ``nodes_fit``, ``pods_fit``, ``cluster_fits``.
     curve : pandas.DataFrame
         Latency-vs-load curves: ``path``, ``utilisation``, ``offered_bps``,
         ``latency_mean_s``, ``latency_p99_s``.

@@ -47,6 +47,11 @@ _ROWS = (
     ("max_pods_per_node", "max pods per node within p99 target"),
     ("nodes_needed", "nodes needed"),
     ("max_demand_bps", "max demand on the nodes"),
+    ("addresses_per_node", "pod addresses per node (node CIDR)"),
+    ("max_nodes", "max nodes (addresses, routes)"),
+    ("nodes_limit", "nodes limited by"),
+    ("cluster_pods_per_node", "max pods per node (all limits)"),
+    ("pods_limit", "pods per node limited by"),
 )
 #: Table rows shown by the dashboard: (column, label, display unit from :mod:`cnimodel.display`).
 METRICS = tuple((col, label, unit(col).unit) for col, label in _ROWS)

@@ -31,6 +31,7 @@ import time
 import ipywidgets as W
 
 from ..encap import ENCAPSULATIONS
+from ..planning.limit_table import INSTANCES, ROUTE_TABLES
 from . import render
 from .model import PlannerInputs, PlannerModel
 
@@ -81,10 +82,31 @@ def _controls(i: PlannerInputs) -> dict:
                               style=_DESC, layout=_WIDE),
         "node_count": W.IntText(value=i.node_count, description="node count", style=_DESC,
                                 layout=_WIDE),
+        "cluster_cidr": W.Text(value=i.cluster_cidr or "", placeholder="default of the IP version",
+                               description="cluster (pod) CIDR", continuous_update=False,
+                               style=_DESC, layout=_WIDE),
+        "node_mask": W.IntText(value=i.node_mask or 0, description="node CIDR mask (0: 24 / 64)",
+                               style=_DESC, layout=_WIDE),
+        "max_pods": W.IntText(value=i.max_pods, description="kubelet max-pods", style=_DESC,
+                              layout=_WIDE),
+        "route_limit": W.Dropdown(options=_route_options(i.route_limit), value=i.route_limit or 0,
+                                  description="route table (routing)", style=_DESC, layout=_WIDE),
+        "instance": W.Dropdown(options=[("none", "")] + [(k, k) for k in sorted(INSTANCES)],
+                               value=i.instance_type or "", description="instance (underlay ENIs)",
+                               style=_DESC, layout=_WIDE),
         "params_file": W.Text(value=i.params_file or "", placeholder="defaults (cited)",
                               description="parameters file (JSON)", continuous_update=False,
                               style=_DESC, layout=_WIDE),
     }
+
+
+def _route_options(current=None):
+    """Route-table choices: none, each published limit (label: entries), and ``current``."""
+    opts = [("none (BGP, host-gw)", 0)] + [(f"{r.label}: {r.entries}", r.entries)
+                                          for r in ROUTE_TABLES.values()]
+    if current and current not in [v for _, v in opts]:
+        opts.append((f"custom: {current}", current))
+    return opts
 
 
 #: Controls whose slider sends values while dragging (throttled).
@@ -133,6 +155,8 @@ class PlannerWidget(W.VBox):
             section("traffic"), c["msg_size"], c["streams"], c["pods_per_node"], c["load_per_pod"],
             section("node"), c["cores"], c["clock"], c["ref_clock"], c["target"],
             section("cluster"), c["sizing"], c["demand"], c["node_count"],
+            section("addresses and routes"), c["cluster_cidr"], c["node_mask"], c["max_pods"],
+            c["route_limit"], c["instance"],
             section("model"), c["params_file"],
             W.HBox([b_csv, b_json]), self.export_links,
         ], layout=W.Layout(width="360px", min_width="360px"))
@@ -169,6 +193,11 @@ class PlannerWidget(W.VBox):
             total_demand_bps=c["demand"].value * 1e9,
             node_count=c["node_count"].value,
             params_file=c["params_file"].value.strip() or None,
+            cluster_cidr=c["cluster_cidr"].value.strip() or None,
+            node_mask=c["node_mask"].value or None,
+            max_pods=c["max_pods"].value,
+            route_limit=c["route_limit"].value or None,
+            instance_type=c["instance"].value or None,
         )
 
     # ------------------------------------------------------------------ updating

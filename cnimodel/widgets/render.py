@@ -36,6 +36,7 @@ _CSS = """<style>
 .cnimodel-planner-table th,.cnimodel-planner-table td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}
 .cnimodel-planner-table th:first-child{text-align:left;font-weight:normal}
 .cnimodel-planner-table td.unit{color:#666;text-align:left}
+.cnimodel-planner-table tr.limit td{white-space:normal;max-width:9em;font-size:12px}
 .cnimodel-planner-table td.bad{background:#fde2e1;color:#a00}
 .cnimodel-planner-table td.warn{background:#fff4d6}
 .cnimodel-planner-status{font:13px/1.4 system-ui,sans-serif;padding:4px 8px;min-height:1.4em;border-radius:3px}
@@ -62,10 +63,30 @@ def _label(result: PlannerResult, column: str, label: str) -> str:
         return label
     if column == "max_pods_per_node":
         return f"max pods per node (p99 <= {i.latency_target_p99_s * 1e6:g} us)"
+    if column == "max_nodes":
+        target = f"{i.node_count} nodes" if i.sizing == "nodes" else "nodes needed"
+        return f"max nodes (addresses, routes); target: {target}"
     return label
 
 
+def _text(column, v) -> str:
+    """Display text of a cell: :func:`format_value`, with the cluster rows' own words."""
+    if column == "max_nodes" and not isinstance(v, str) and math.isinf(float(v)):
+        return "no limit"
+    if column in ("addresses_per_node", "max_nodes") and not isinstance(v, str) and float(v) >= 1e9:
+        return f"{float(v):.3g}"
+    return format_value(column, v)
+
+
+_NODE_ROWS = ("max_nodes", "nodes_limit")
+_POD_ROWS = ("cluster_pods_per_node", "pods_limit")
+
+
 def _cell_class(row, column) -> str:
+    if column in _NODE_ROWS:
+        return "bad" if not bool(row["nodes_fit"]) else ""
+    if column in _POD_ROWS:
+        return "bad" if not bool(row["pods_fit"]) else ""
     if bool(row["mtu_misconfigured"]):
         return "bad"
     if column in ("latency_mean_s", "latency_p99_s", "utilisation") and bool(row["saturated"]):
@@ -94,8 +115,9 @@ def table_html(result: PlannerResult, version: int = 0) -> str:
             cls = _cell_class(r, col)
             cells.append(f'<td data-path="{_e(p)}" data-metric="{col}" data-value="{_e(raw)}"'
                          f'{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}>'
-                         f"{_e(format_value(col, v))}</td>")
-        rows.append(f'<tr data-metric="{col}"><th>{_e(_label(result, col, label))}</th>'
+                         f"{_e(_text(col, v))}</td>")
+        rc = ' class="limit"' if col in ("nodes_limit", "pods_limit") else ""
+        rows.append(f'<tr data-metric="{col}"{rc}><th>{_e(_label(result, col, label))}</th>'
                     f'<td class="unit">{_e(unit)}</td>{"".join(cells)}</tr>')
     return (f'<div class="cnimodel-planner-results" data-version="{int(version)}">{_CSS}'
             f'<table class="cnimodel-planner-table"><thead><tr><th>quantity</th><th>unit</th>'
