@@ -51,6 +51,10 @@ def main(argv=None) -> int:
     except CnimodelError as exc:
         print(f"cnimodel {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a user's path that cannot be read or written: one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"cnimodel {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"cnimodel {args.command}: interrupted", file=sys.stderr)
         return 130
