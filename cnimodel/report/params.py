@@ -22,6 +22,7 @@ from pathlib import Path
 from ..errors import DataFormatError, ParameterError, ReportError
 from ..io.access import display_path
 from ..io.safeyaml import load_yaml, loads_yaml
+from .guard import Raw
 
 __all__ = ["parse_assignment", "parse_assignments", "load_params_file", "expand_grid",
            "parameter_sets"]
@@ -59,7 +60,7 @@ def parse_assignment(text: str, raw: bool = False) -> tuple:
     key, value = text.split("=", 1)
     key = _check_name(key.strip(), f"-p {text}")
     if raw:
-        return key, value
+        return key, Raw(value)
     for conv in (int, float):
         try:
             return key, conv(value)
