@@ -12,13 +12,19 @@ import importlib
 import sys
 
 from ..errors import CnimodelError
+from ._types import number
 
 #: Subcommand modules, in the order ``cnimodel --help`` lists them.
 COMMAND_MODULES = ("overhead", "read", "lab", "model", "report", "planner")
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line and exit status 2 (no usage dump)."""
+    """ArgumentParser whose errors are one line and exit status 2 (no usage dump); every
+    ``type=float`` flag refuses NaN (``_types.number``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("type", float, number)
 
     def error(self, message):  # noqa: D401 - argparse API
         self.exit(2, f"{self.prog}: error: {message}\n")

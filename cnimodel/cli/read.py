@@ -1,11 +1,11 @@
 """``cnimodel read``: benchmark files or dataset directories -> tidy rows (CSV / Parquet)."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 from ..errors import DataFormatError, ParameterError
+from ._types import size_bytes
 from ..io.access import MAX_DECOMPRESSED_BYTES, MAX_FILE_BYTES, Limits, display_path
 
 
@@ -24,27 +24,11 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def _bytes(text: str) -> int:
-    """A size in bytes, with an optional K/M/G/T suffix (powers of 1024): ``64M``."""
-    t = text.strip().upper().removesuffix("B").removesuffix("I")
-    mult = 1
-    if t[-1:] in "KMGT" and t:
-        mult, t = 1024 ** ("KMGT".index(t[-1]) + 1), t[:-1]
-    try:
-        v = int(float(t) * mult) if t.replace(".", "", 1).isdigit() else -1
-    except ValueError:
-        v = -1
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"invalid size {text!r}: expected a positive number of "
-                                         "bytes, optionally with K, M, G or T (e.g. 64M)")
-    return v
-
-
 def add_access_flags(p):
     """The readers' guarded-access flags (caps, symlinks), shared by the commands that read data."""
-    p.add_argument("--max-bytes", type=_bytes, metavar="SIZE",
+    p.add_argument("--max-bytes", type=size_bytes, metavar="SIZE",
                    help=f"largest file read (default {MAX_FILE_BYTES >> 30}G); larger files are skipped")
-    p.add_argument("--max-decompressed-bytes", type=_bytes, metavar="SIZE",
+    p.add_argument("--max-decompressed-bytes", type=size_bytes, metavar="SIZE",
                    help=f"largest decompressed size of a gzip file (default "
                    f"{MAX_DECOMPRESSED_BYTES >> 30}G)")
     p.add_argument("--follow-symlinks", action="store_true",
