@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from ..errors import CnimodelError
@@ -62,6 +63,7 @@ def main(argv=None) -> int:
         print(f"cnimodel {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # more Ctrl-C now: the exit status stays 130
         print(f"cnimodel {args.command}: interrupted", file=sys.stderr)
         return 130
 
