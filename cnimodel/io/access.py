@@ -13,7 +13,7 @@ it), so the rules hold for ``cnimodel read``, :func:`cnimodel.io.read` and
   changes while it is read.
 * gzip content (magic ``1f 8b``, whatever the file name) is decompressed in chunks
   and stopped at ``max_decompressed_bytes`` (default :data:`MAX_DECOMPRESSED_BYTES`,
-  4 GiB): a gzip bomb is refused, with the cap in the message, instead of filling memory.
+  1 GiB): a gzip bomb is refused, with the cap in the message, instead of filling memory.
 * Error messages describe the file (its kind, its size); they never quote its content.
 
 Symlinks are resolved by the caller that knows the dataset root
@@ -30,11 +30,11 @@ from ..errors import DataFormatError
 __all__ = ["MAX_FILE_BYTES", "MAX_DECOMPRESSED_BYTES", "Limits", "read_guarded", "gunzip_capped",
            "kind_of", "inside_root", "display_path", "describe"]
 
-#: Default cap on the bytes read from one file [bytes]: 1 GiB, ten times the largest
-#: benchmark output in data/ and the shared corpus (iperf3 JSON of long runs, well under 100 MB).
+#: Default cap on the bytes read from one file [bytes]: 1 GiB, over a thousand times the
+#: largest benchmark output in data/ and tests/data (a 657 KB flent.gz of the shared corpus).
 MAX_FILE_BYTES = 1 << 30
-#: Default cap on the decompressed size of one compressed input [bytes]: 4 GiB.
-MAX_DECOMPRESSED_BYTES = 4 << 30
+#: Default cap on the decompressed size of one compressed input [bytes]: 1 GiB (as for plain files).
+MAX_DECOMPRESSED_BYTES = 1 << 30
 
 _FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
           | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))

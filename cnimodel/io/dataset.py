@@ -182,7 +182,7 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
         (1 GiB).  A larger file is skipped with the reason.
     max_decompressed_bytes : int, optional
         Largest decompressed size of a gzip file [bytes]; default
-        :data:`cnimodel.io.access.MAX_DECOMPRESSED_BYTES` (4 GiB).  Beyond it the file is
+        :data:`cnimodel.io.access.MAX_DECOMPRESSED_BYTES` (1 GiB).  Beyond it the file is
         skipped with the reason (a gzip bomb never fills memory).
     follow_symlinks : bool
         Default False: a symbolic link whose target lies outside ``directory`` is skipped
