@@ -30,7 +30,8 @@ import json
 from dataclasses import dataclass, field
 
 from .encap import get_encap
-from .errors import ParameterError
+from .errors import DataFormatError, ParameterError
+from .io.safeyaml import load_yaml
 
 __all__ = ["HOP_KINDS", "Path", "PATHS", "PATH_NAMES", "get_path", "register_path",
            "path_from_dict", "load_paths"]
@@ -175,13 +176,14 @@ def load_paths(file, *, register: bool = True) -> list[Path]:
     """
     from pathlib import Path as _P
 
-    text = _P(file).read_text()
     if str(file).endswith((".yaml", ".yml")):
-        import yaml
-
-        items = yaml.safe_load(text)
+        items = load_yaml(file, "a YAML list of path mappings")
     else:
-        items = json.loads(text)
+        try:
+            items = json.loads(_P(file).read_text(encoding="utf-8"))
+        except (ValueError, UnicodeError) as exc:
+            raise DataFormatError(str(file), "document", "a JSON list of path mappings",
+                                  found=" ".join(str(exc).split())[:160]) from None
     if not isinstance(items, list):
         raise ParameterError("paths file", str(file), "a list of path mappings")
     out = [path_from_dict(d) for d in items]

@@ -183,3 +183,87 @@ def test_text_formats_thousand_mutations(fmt):
         _check(data, fmt)
 
     run()
+
+
+# --------------------------------------------------------------------------- hostile entries
+# A dataset tree drawn by hypothesis: real seeds, mutated files, gzip of them, oversized and
+# gzip-bomb files, named pipes, sockets, device links, links inside and outside the root,
+# names that are not UTF-8. load_dataset must return (never hang, raise or read outside),
+# every entry is read or skipped with a reason, and no reason quotes the outside secret.
+_SECRET = b"TOPSECRET-" + b"k" * 40
+_KINDS = ("seed", "mutated", "gzip", "big", "bomb", "fifo", "socket", "devzero", "link-in",
+          "link-out", "link-dir", "odd-name", "empty-dir")
+
+
+@st.composite
+def hostile_entries(draw):
+    return draw(st.lists(st.tuples(st.sampled_from(_KINDS), mutated(),
+                                   st.sampled_from(sorted(SEEDS))), min_size=1, max_size=6))
+
+
+def _make(base, outside, i, kind, data, seed_key):
+    import socket
+
+    name = os.fsencode(base) + b"/e%d" % i
+    if kind == "seed":
+        open(name + b".dat", "wb").write(SEEDS[seed_key].read_bytes())
+    elif kind == "mutated":
+        open(name + b".dat", "wb").write(data)
+    elif kind == "gzip":
+        open(name + b".gz", "wb").write(gzip.compress(data))
+    elif kind == "big":
+        open(name + b".dat", "wb").write(data + b" " * 5000)
+    elif kind == "bomb":
+        open(name + b".gz", "wb").write(gzip.compress(b"{" + b" " * (2 << 20)))
+    elif kind == "fifo":
+        os.mkfifo(name + b".json")
+    elif kind == "socket":
+        path = name + b".sock"
+        if len(path) < 100:  # AF_UNIX path limit; a deeper tmp dir gets a fifo instead
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(path)
+            s.close()
+        else:
+            os.mkfifo(path)
+    elif kind == "devzero":
+        os.symlink(b"/dev/zero", name + b".json")
+    elif kind == "link-in":
+        open(name + b".t", "wb").write(data)
+        os.symlink(name + b".t", name + b".lnk")
+    elif kind == "link-out":
+        os.symlink(os.fsencode(outside), name + b".json")
+    elif kind == "link-dir":
+        os.symlink(os.fsencode(base), name + b".d")
+    elif kind == "odd-name":
+        open(name + b"\xff\xfe.dat", "wb").write(data)
+    elif kind == "empty-dir":
+        os.mkdir(name + b"\xe9")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(hostile_entries())
+def test_hostile_dataset_trees(tmp_path_factory, entries):
+    import shutil
+
+    from cnimodel.io import load_dataset
+
+    root = tmp_path_factory.mktemp("hostile")
+    outside = root / "secret.txt"
+    outside.write_bytes(_SECRET)
+    ds = root / "DS"
+    (ds / "host").mkdir(parents=True)
+    try:
+        for i, (kind, data, seed_key) in enumerate(entries):
+            _make(ds / "host", outside, i, kind, data, seed_key)
+        df, rep = load_dataset(ds, max_bytes=4 << 20, max_decompressed_bytes=1 << 20)
+        text = str(rep)
+        text.encode("utf-8")
+        assert "TOPSECRET" not in text
+        if "source_file" in df:
+            assert all("secret.txt" not in s for s in df["source_file"])
+        for kind in ("fifo", "devzero", "link-out", "bomb"):
+            if any(k == kind for k, _, _ in entries):
+                assert rep.skipped, (kind, text)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

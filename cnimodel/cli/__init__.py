@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from ..errors import CnimodelError
+from ._types import number
 
 #: Subcommand modules, in the order ``cnimodel --help`` lists them.
 COMMAND_MODULES = ("overhead", "read", "lab", "model", "explain", "report", "planner", "plan")
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line and exit status 2 (no usage dump)."""
+    """ArgumentParser whose errors are one line and exit status 2 (no usage dump); every
+    ``type=float`` flag refuses NaN (``_types.number``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("type", float, number)
 
     def error(self, message):  # noqa: D401 - argparse API
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -51,7 +58,12 @@ def main(argv=None) -> int:
     except CnimodelError as exc:
         print(f"cnimodel {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a user's path that cannot be read or written: one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"cnimodel {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # more Ctrl-C now: the exit status stays 130
         print(f"cnimodel {args.command}: interrupted", file=sys.stderr)
         return 130
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 
 
@@ -89,6 +90,7 @@ def run(args) -> int:
         print(f"cnimodel lab: {exc}; everything the run created was removed", file=sys.stderr)
         return 128 + exc.signum
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # more Ctrl-C now: the exit status stays 130
         print("cnimodel lab: interrupted; everything the run created was removed", file=sys.stderr)
         return 130
     failed = [f for c in summary["conditions"] for f in c["failed"]]
@@ -109,9 +111,11 @@ def clean(args) -> int:
     res = do_clean(force=args.force)
     for ns in res["removed"]:
         print(f"removed namespace {ns}")
+    for d in res.get("staging", []):
+        print(f"removed staging directory {d}")
     for prefix, pid in res["kept"].items():
         print(f"kept {prefix}* : run still alive (pid {pid}); use --force to remove")
-    if not res["removed"] and not res["kept"]:
+    if not res["removed"] and not res["kept"] and not res.get("staging"):
         print("no lab leftovers")
     return 0
 

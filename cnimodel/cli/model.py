@@ -5,7 +5,8 @@ import json
 import math
 from pathlib import Path as _P
 
-from ..errors import ParameterError
+from ._types import encap_name
+from ..errors import DataFormatError, ParameterError
 from ..jsonclean import jsonable
 
 #: Keys of ``cnimodel predict --json`` (tidy schema names, plus ``bound``).
@@ -52,7 +53,7 @@ def register(sub):
 
 def add_scenario_args(p):
     """The scenario flags of ``cnimodel predict`` (``cnimodel explain`` takes them too)."""
-    p.add_argument("--encap", help="encapsulation overriding the path's")
+    p.add_argument("--encap", type=encap_name, help="encapsulation overriding the path's")
     p.add_argument("--mtu", type=float, default=1500, help="underlay MTU in bytes (default 1500)")
     p.add_argument("--pod-mtu", type=float, help="configured pod MTU in bytes (default: largest allowed)")
     p.add_argument("--link-gbps", type=float, default=10.0,
@@ -109,10 +110,12 @@ def _load_frame(path: str):
     src = _P(path)
     if not src.exists():
         raise ParameterError("dataset", path, "an existing directory or file")
-    if src.suffix == ".csv":
-        return pd.read_csv(src)
-    if src.suffix == ".parquet":
-        return pd.read_parquet(src)
+    if src.suffix in (".csv", ".parquet"):
+        try:
+            return pd.read_csv(src) if src.suffix == ".csv" else pd.read_parquet(src)
+        except (ValueError, pd.errors.ParserError) as exc:  # empty, truncated, not a table
+            raise DataFormatError(path, "file", f"a tidy {src.suffix[1:]} table",
+                                  found=" ".join(str(exc).split())[:120] or type(exc).__name__) from None
     from .. import io as cio
 
     if src.is_dir():

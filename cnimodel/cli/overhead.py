@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from ._types import encap_name
 from .. import overhead as ov
 from ..paths import get_path
 
@@ -13,7 +14,7 @@ def register(sub):
                        "of a data path (the byte model of docs/models.md).")
     p.add_argument("--path", required=True, help="host, bridge, overlay, routing, underlay "
                    "(or a registered user path)")
-    p.add_argument("--encap", help="encapsulation overriding the path's default "
+    p.add_argument("--encap", type=encap_name, help="encapsulation overriding the path's default "
                    "(none, vxlan, geneve, ipip, wireguard, ipsec)")
     p.add_argument("--geneve-options", type=int, default=0, metavar="BYTES",
                    help="Geneve option bytes (multiple of 4)")

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from ..errors import CnimodelError, ParameterError
+from ._voila import DEFAULT_CULL_IDLE_S, DEFAULT_MAX_KERNELS, write_config
 
 #: Environment variable through which the served notebook receives ``--params``.
 PARAMS_ENV = "CNIMODEL_PLANNER_PARAMS"
@@ -65,6 +68,14 @@ def register(sub):
     p.add_argument("--port", type=int, default=8866, help="TCP port (default 8866; 0 = any free)")
     p.add_argument("--notebook", metavar="PATH", help="serve this notebook instead of the "
                    "repository's capacity_planner.ipynb")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also serve requests whose Host header is NAME (behind a proxy); by "
+                   "default only localhost and loopback addresses are served (403 otherwise)")
+    p.add_argument("--cull-idle", type=float, default=DEFAULT_CULL_IDLE_S, metavar="S",
+                   help=f"shut the kernel of a closed page down after S idle seconds "
+                   f"(default {DEFAULT_CULL_IDLE_S})")
+    p.add_argument("--max-kernels", type=int, default=DEFAULT_MAX_KERNELS, metavar="N",
+                   help=f"pages served at once, one kernel each (default {DEFAULT_MAX_KERNELS})")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S",
                    help="seconds to wait for the server to listen (default 60)")
     p.set_defaults(func=run)
@@ -88,9 +99,16 @@ def run(args) -> int:
         env.pop(PARAMS_ENV, None)
     if not 0 <= args.port <= 65535:
         raise ParameterError("--port", args.port, "0..65535")
+    if not 1 <= args.cull_idle < 1e7:
+        raise ParameterError("--cull-idle", args.cull_idle, "1 .. 1e7 seconds")
+    if args.max_kernels < 1:
+        raise ParameterError("--max-kernels", args.max_kernels, ">= 1")
     port = args.port or free_port(host)
     if _port_open(host, port):
         raise ParameterError("--port", port, "a free port", f"something already listens on {host}:{port}")
+    confdir = tempfile.mkdtemp(prefix="cnimodel-planner-")
+    write_config(confdir, ["localhost", host, *args.allow_host], args.cull_idle, args.max_kernels)
+    env["JUPYTER_CONFIG_DIR"] = confdir
     proc = subprocess.Popen(voila_command(nb, port, host), env=env, cwd=str(nb.parent),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
@@ -98,6 +116,7 @@ def run(args) -> int:
         raise SystemExit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, _stop)
+    cleanup = [lambda: shutil.rmtree(confdir, ignore_errors=True)]
     try:
         deadline = time.monotonic() + args.timeout
         while not _port_open(host, port):
@@ -124,3 +143,5 @@ def run(args) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        for undo in cleanup:
+            undo()

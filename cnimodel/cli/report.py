@@ -1,7 +1,10 @@
 """``cnimodel report``: papermill batch reports (one notebook run per dataset x parameter set)."""
 from __future__ import annotations
 
+import math
 import sys
+
+from ..report.guard import DEFAULT_RUN_TIMEOUT_S
 
 
 def register(sub):
@@ -27,6 +30,9 @@ def register(sub):
                    help="parallel runs on local processes (default 1)")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="per-cell execution timeout in seconds (default: none)")
+    p.add_argument("--run-timeout", type=float, default=DEFAULT_RUN_TIMEOUT_S, metavar="S",
+                   help=f"time limit of one whole run in seconds; a run over it is stopped and "
+                   f"recorded as failed (default {DEFAULT_RUN_TIMEOUT_S:g}; 0 = none)")
     p.add_argument("--kernel", default="python3", help="Jupyter kernel name (default python3)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -39,10 +45,14 @@ def run(args) -> int:
 
     if args.jobs < 1:
         raise ReportError(f"--jobs must be >= 1, got {args.jobs}")
+    for flag, v in (("--timeout", args.timeout), ("--run-timeout", args.run_timeout)):
+        if v is not None and (not math.isfinite(v) or v < 0):
+            raise ReportError(f"{flag} must be a finite number of seconds >= 0, got {v}")
     sets = parameter_sets(args.params_file, args.parameter, args.raw_parameter)
     doc = run_report(args.datasets, args.out, notebook=args.notebook, parameter_sets=sets,
                      jobs=args.jobs, progress=False if args.no_progress else None,
-                     kernel_name=args.kernel, execution_timeout_s=args.timeout)
+                     kernel_name=args.kernel, execution_timeout_s=args.timeout or None,
+                     run_timeout_s=args.run_timeout or None)
     print(f"cnimodel report: {doc['n_ok']} of {doc['n_runs']} run(s) ok, {doc['n_failed']} failed; "
           f"index: {args.out.rstrip('/')}/index.html", file=sys.stderr)
     return 1 if doc["n_failed"] else 0

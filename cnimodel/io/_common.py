@@ -1,14 +1,13 @@
 """Shared helpers of the readers: byte loading, JSON, numbers, precise errors."""
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import os
 import re
-import zlib
 
 from ..errors import DataFormatError
+from .access import DEFAULT_LIMITS, Limits, describe, gunzip_capped, read_guarded
 
 try:  # orjson is optional (extra "fast"); json is the fallback
     import orjson as _orjson
@@ -52,47 +51,20 @@ def read_bytes(src, source: str | None = None) -> tuple[bytes, str]:
     return bytes(data), name
 
 
-_os_open, _os_read, _os_close = os.open, os.read, os.close
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-_CHUNK = 1 << 16
-
-
-def read_file(path, name: str) -> bytes:
+def read_file(path, name: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """Bytes of the file at ``path``; gzip content decompressed (``name`` names it in errors).
 
-    Plain ``os.open`` / ``os.read`` calls, without a Python file object (half the cost of
-    reading a small file), until ``read`` returns nothing.  On any :class:`OSError` the
-    file is read again with :func:`open`, so that every error is exactly the one
-    ``open(path, "rb").read()`` raises (a directory is a :class:`DataFormatError`).
+    The one guarded access of :mod:`cnimodel.io.access`: regular files only, size and
+    decompressed-size caps (``limits``).  A directory or special file is a
+    :class:`DataFormatError` naming its kind; a missing or unreadable file the
+    :class:`OSError` ``open`` raises.
     """
-    try:
-        fd = _os_open(path, _OPEN_FLAGS)
-        try:
-            data = _os_read(fd, _CHUNK)
-            if data:
-                more = _os_read(fd, _CHUNK)
-                if more:
-                    parts = [data, more]
-                    while more:
-                        more = _os_read(fd, _CHUNK << 4)
-                        parts.append(more)
-                    data = b"".join(parts)
-        finally:
-            _os_close(fd)
-    except OSError:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except IsADirectoryError as exc:
-            raise DataFormatError(name, "file", "a regular file", found="a directory") from exc
-    return gunzip(data, name) if data.startswith(b"\x1f\x8b") else data
+    return read_guarded(path, name, limits)
 
 
-def gunzip(data: bytes, name: str) -> bytes:
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataFormatError(name, "gzip stream", "a complete gzip file", found=str(exc)) from exc
+def gunzip(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """Decompress gzip ``data`` within ``limits.max_decompressed_bytes``."""
+    return gunzip_capped(data, name, limits.max_decompressed_bytes)
 
 
 def text(data: bytes, name: str) -> str:
@@ -102,7 +74,7 @@ def text(data: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise DataFormatError(name, f"line {line} (byte {exc.start})", "UTF-8 text",
-                              found=repr(data[exc.start: exc.start + 8])) from exc
+                              found="an invalid UTF-8 byte") from exc
 
 
 # only right after a key's closing quote and colon (or in an array): never inside a string value
@@ -182,7 +154,7 @@ def num(value, name: str, where: str, missing=None):
     if value is None:
         return NAN if missing is None else missing
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise DataFormatError(name, where, "a number", found=repr(value)[:60])
+        raise DataFormatError(name, where, "a number", found=describe(value))
     return float(value)
 
 
@@ -191,7 +163,7 @@ def fnum(text_value: str, name: str, where: str) -> float:
     try:
         v = float(text_value)
     except (TypeError, ValueError):
-        raise DataFormatError(name, where, "a number", found=repr(text_value)[:60]) from None
+        raise DataFormatError(name, where, "a number", found=describe(text_value)) from None
     return v
 
 

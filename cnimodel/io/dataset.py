@@ -38,8 +38,10 @@ from dataclasses import dataclass, field
 
 from ..errors import DataFormatError
 from . import _common as C
+from . import access as A
 from .detect import parse_bytes
 from .iperf3 import RECORD_LAYOUT
+from .safeyaml import load_yaml
 
 __all__ = ["load_dataset", "LoadReport", "Skipped", "is_ignored"]
 
@@ -122,17 +124,11 @@ def _glob_re(pattern: str):
     return re.compile("".join(out) + r"\Z")
 
 
-def _load_yaml(path):
-    import yaml
-
-    try:
-        with open(path, "rb") as fh:
-            doc = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "document"
-        raise DataFormatError(path, where, "valid dataset.yaml", found=str(exc)[:120]) from None
-    return _parse_config(doc, path)
+def _load_yaml(path, root_real=None, follow_symlinks=False):
+    if root_real is not None and not follow_symlinks and not A.inside_root(path, root_real):
+        raise DataFormatError(A.display_path(path), "file", "a dataset.yaml inside the dataset",
+                              found="a symbolic link to a file outside it")
+    return _parse_config(load_yaml(path, "valid dataset.yaml"), A.display_path(path))
 
 
 def _parse_config(doc, path):
@@ -162,7 +158,8 @@ def _parse_config(doc, path):
 
 
 def load_dataset(directory, strict: bool = False, intervals: bool = False,
-                 validate_intervals: bool = True, config=None):
+                 validate_intervals: bool = True, config=None, *, max_bytes: int | None = None,
+                 max_decompressed_bytes: int | None = None, follow_symlinks: bool = False):
     """Read every benchmark file under ``directory`` into ONE tidy frame.
 
     Parameters
@@ -184,6 +181,23 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
         applied at ``directory`` as if it were its root ``dataset.yaml``, for datasets
         you cannot write to (a read-only share, the shared corpus).  A ``dataset.yaml``
         inside the directory still applies, on top of it.
+    max_bytes : int, optional
+        Largest file read [bytes]; default :data:`cnimodel.io.access.MAX_FILE_BYTES`
+        (1 GiB).  A larger file is skipped with the reason.
+    max_decompressed_bytes : int, optional
+        Largest decompressed size of a gzip file [bytes]; default
+        :data:`cnimodel.io.access.MAX_DECOMPRESSED_BYTES` (1 GiB).  Beyond it the file is
+        skipped with the reason (a gzip bomb never fills memory).
+    follow_symlinks : bool
+        Default False: a symbolic link whose target lies outside ``directory`` is skipped
+        with the reason (its content is never read).  True reads such targets too.
+        Symbolic links to directories are never walked.
+
+    Which entries are skipped (with the reason, never an exception; ``strict=True``
+    raises instead): special files (named pipes, sockets, devices: never opened in a
+    blocking way), files over the caps, symlinks leaving the dataset, unreadable files
+    and unreadable subdirectories.  Names that are not UTF-8 are read and shown with
+    ``\\xNN`` escapes.  Reasons describe the content (kind, size), never quote it.
 
     Returns
     -------
@@ -206,9 +220,15 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
     from .schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 
     root = os.fspath(directory)
+    if isinstance(root, bytes):
+        root = os.fsdecode(root)
     if not os.path.isdir(root):
-        raise DataFormatError(root, "directory", "an existing dataset directory", found="none")
-    report = LoadReport(root=root)
+        raise DataFormatError(A.display_path(root), "directory", "an existing dataset directory",
+                              found="none")
+    limits = A.Limits(max_bytes, max_decompressed_bytes)
+    root_real = os.path.realpath(root)
+    show = A.display_path
+    report = LoadReport(root=show(root))
     rows, ivals = [], []
     runs = [(0, None)]  # (first row, labels): rows from there on carry these labels
     nread = 0
@@ -219,6 +239,9 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
     else:
         outer = _load_yaml(os.fspath(config))
 
+    def skip(path, reason):
+        report.skipped.append(Skipped(show(path), reason))
+
     def walk(dirpath, rel_parts, ctx):
         # ctx: (labels dict, list of (yaml_dir_rel_parts, cfg)), innermost root depth
         nonlocal nread
@@ -227,15 +250,20 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
             labels = {**labels, **outer["labels"]}
             cfgs = cfgs + [(0, outer)]
         ypath = os.path.join(dirpath, "dataset.yaml")
-        if os.path.isfile(ypath):
-            cfg = _load_yaml(ypath)
+        if os.path.lexists(ypath):
+            cfg = _load_yaml(ypath, root_real, follow_symlinks)
             labels = {**labels, **cfg["labels"]}
             cfgs = cfgs + [(len(rel_parts), cfg)]
             root_depth = len(rel_parts)
         try:
-            entries = sorted(os.scandir(dirpath), key=_NAME)
+            with os.scandir(dirpath) as it:
+                entries = sorted(it, key=_NAME)
         except OSError as exc:
-            raise DataFormatError(dirpath, "directory", "a readable directory", found=str(exc)) from None
+            if strict or not rel_parts:
+                raise DataFormatError(show(dirpath), "directory", "a readable directory",
+                                      found=exc.strerror or str(exc)) from None
+            skip(dirpath, f"cannot read directory: {exc.strerror or exc}")
+            return
         ignores = [(d, g) for d, cfg in cfgs for g in cfg["ignore"]]
         fentries = [(d, rx, fl) for d, cfg in cfgs for rx, fl in cfg["files"]]
         depth = len(rel_parts) + 1 - root_depth
@@ -244,7 +272,12 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
         file_labels = {}  # indices of the matching files: entries -> labels, shared by the files
         for e in entries:
             name = e.name
-            if e.is_dir(follow_symlinks=False):
+            try:
+                is_dir = e.is_dir(follow_symlinks=False)
+                is_link = e.is_symlink()
+            except OSError:
+                is_dir = is_link = False
+            if is_dir:
                 if name.startswith((".", "_")):
                     continue
                 walk(e.path, rel_parts + [name], (labels, cfgs, root_depth))
@@ -254,22 +287,32 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
             if is_ignored(name) or (ignores and any(
                     fnmatch.fnmatchcase("/".join(parts[d:]), g) or fnmatch.fnmatchcase(name, g)
                     for d, g in ignores)):
-                report.ignored.append(path)
+                report.ignored.append(show(path))
                 continue
+            shown = show(path)
             try:
-                frows, fivals = parse_bytes(C.read_file(path, path), path, None, intervals,
-                                            validate_intervals, True)
+                if is_link:
+                    if os.path.isdir(path):
+                        raise DataFormatError(shown, "file", "a file (symbolic links to "
+                                              "directories are not walked)",
+                                              found="a symbolic link to a directory")
+                    if not follow_symlinks and not A.inside_root(path, root_real):
+                        raise DataFormatError(shown, "file", "a file inside the dataset "
+                                              "(follow_symlinks=True / --follow-symlinks reads it)",
+                                              found="a symbolic link to a file outside it")
+                frows, fivals = parse_bytes(C.read_file(path, shown, limits), shown, None,
+                                            intervals, validate_intervals, True)
             except DataFormatError as exc:
                 if strict:
                     raise
                 msg = str(exc)
-                report.skipped.append(Skipped(path, msg[len(path) + 2:]
-                                              if msg.startswith(path + ": ") else msg))
+                skip(path, msg[len(shown) + 2:] if msg.startswith(shown + ": ") else msg)
                 continue
             except OSError as exc:
                 if strict:
-                    raise DataFormatError(path, "file", "a readable file", found=str(exc)) from None
-                report.skipped.append(Skipped(path, f"cannot read: {exc}"))
+                    raise DataFormatError(shown, "file", "a readable file",
+                                          found=exc.strerror or str(exc)) from None
+                skip(path, f"cannot read: {exc.strerror or exc}")
                 continue
             lab = dir_labels
             if fentries:

@@ -125,7 +125,7 @@ def _describe_unknown(data: bytes, name: str) -> DataFormatError:
                                found="an ibdbench/knb summary TSV (unlabelled columns; read the "
                                ".knbdata archive it was made from instead)")
     return DataFormatError(name, "first bytes", "the content of one of the formats tried: "
-                           + ", ".join(FORMATS), found=repr(s) if s else "an empty file")
+                           + ", ".join(FORMATS), found=C.describe(data) if s else "an empty file")
 
 
 def parse_bytes(data: bytes, name: str, format: str | None = None, intervals: bool = False,
@@ -188,7 +188,7 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
     >>> read(io.BytesIO(b"just notes"))
     Traceback (most recent call last):
     ...
-    cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, iperf3-text, found b'just notes'
+    cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, iperf3-text, found 10 bytes of text
     """
     from .schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 

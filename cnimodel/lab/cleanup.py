@@ -16,15 +16,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 from ..errors import LabError
 from .naming import prefix_of
 
-__all__ = ["STATE_DIR", "LabInterrupted", "RunGuard", "lab_namespaces", "clean", "trap_signals"]
+__all__ = ["STATE_DIR", "LabInterrupted", "RunGuard", "lab_namespaces", "clean", "trap_signals",
+           "signals_deferred"]
 
 #: Where running labs record their owner pid (tmpfs, root only).
 STATE_DIR = Path(os.environ.get("CNIMODEL_LAB_STATE_DIR", "/run/cnimodel-lab"))
@@ -43,6 +46,46 @@ class LabInterrupted(BaseException):
 
 def _raise_interrupt(signum, frame):
     raise LabInterrupted(signum)
+
+
+_DEFERRED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """Hold SIGINT/SIGTERM/SIGHUP until the block ends, whichever thread they reach.
+
+    Blocking a signal with ``pthread_sigmask`` holds it for the calling thread only: the
+    kernel then delivers it to another thread (tqdm's monitor, a subprocess reader), and
+    CPython still runs the Python handler in the main thread, inside the cleanup.  So in
+    the main thread the Python handlers are replaced for the block by one that only
+    records the signal; when the block ends the previous handlers are back and each
+    recorded signal is handed to them (a Ctrl-C then raises KeyboardInterrupt, after the
+    cleanup).  Every thread's mask also blocks them meanwhile (the ``pthread_sigmask``
+    of other threads is theirs: the recording handler is what holds those).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, set(_DEFERRED))
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        return
+    pending = []
+    previous = {s: signal.getsignal(s) for s in _DEFERRED}
+    for s in _DEFERRED:
+        signal.signal(s, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(pending):  # each kind once, in arrival order
+            h = previous[signum]
+            if callable(h):
+                h(signum, None)
+            elif h == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
 
 
 @contextlib.contextmanager
@@ -144,6 +187,7 @@ class RunGuard:
         self.state_file = Path(state_dir or STATE_DIR) / f"{prefix}json"
         self.procs: dict = {}       # pid -> Popen
         self.namespaces: list = []
+        self.staging = None         # the run's .partial-* directory, once known
         self._write_state()
 
     def _write_state(self):
@@ -151,7 +195,13 @@ class RunGuard:
         me = os.getpid()
         self.state_file.write_text(json.dumps({"prefix": self.prefix, "pid": me,
                                                "start_ticks": _proc_start_ticks(me),
-                                               "started": time.time()}))
+                                               "started": time.time(),
+                                               "staging": self.staging}))
+
+    def record_staging(self, path) -> None:
+        """Name the run's staging directory in the state file, for :func:`clean`."""
+        self.staging = str(Path(path).resolve())
+        self._write_state()
 
     def track(self, proc: subprocess.Popen) -> subprocess.Popen:
         """Remember a started process so teardown kills it by pid."""
@@ -173,20 +223,16 @@ class RunGuard:
     def teardown(self, namespaces=None) -> list:
         """Kill tracked processes, then remove ``namespaces`` (default: all recorded ones).
 
-        SIGINT and SIGTERM are blocked meanwhile so a second Ctrl-C cannot leave
-        half-removed state; they are delivered after the teardown finishes.
+        SIGINT, SIGTERM and SIGHUP are deferred meanwhile (:func:`signals_deferred`) so
+        a second Ctrl-C cannot leave half-removed state; they are delivered after.
         """
-        sigs = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
-        try:
+        with signals_deferred():
             self.kill_processes()
             names = list(self.namespaces if namespaces is None else namespaces)
             existing = set(lab_namespaces())
             deleted = remove_namespaces([n for n in names if n in existing])
             self.namespaces = [n for n in self.namespaces if n not in names]
             return deleted
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def close(self) -> None:
         """Final teardown of everything and removal of the state file."""
@@ -214,16 +260,19 @@ def clean(force: bool = False, state_dir: Path | None = None) -> dict:
     owning run is still alive (state file names a live pid) is kept unless
     ``force``.
 
+    The staging directory (``OUT/.partial-<prefix>``) a dead run recorded in its state
+    file is removed too (only a directory of that name, never anything else).
+
     Returns
     -------
     dict
-        ``{"removed": [namespaces], "kept": {prefix: owner pid}}``.
+        ``{"removed": [namespaces], "kept": {prefix: owner pid}, "staging": [dirs removed]}``.
     """
     sdir = Path(state_dir or STATE_DIR)
     by_prefix: dict = {}
     for ns in lab_namespaces():
         by_prefix.setdefault(prefix_of(ns), []).append(ns)
-    removed, kept = [], {}
+    removed, kept, staged = [], {}, []
     states = {}
     if sdir.is_dir():
         for f in sdir.glob("cnm*-json"):
@@ -235,7 +284,12 @@ def clean(force: bool = False, state_dir: Path | None = None) -> dict:
             kept[prefix] = int(st["pid"])
             continue
         removed += remove_namespaces(by_prefix.get(prefix, []))
+        stage = st.get("staging") if isinstance(st, dict) else None
+        if isinstance(stage, str) and Path(stage).name.startswith(".partial-") \
+                and Path(stage).is_dir() and not Path(stage).is_symlink():
+            shutil.rmtree(stage, ignore_errors=True)
+            staged.append(stage)
         if f is not None:
             with contextlib.suppress(FileNotFoundError):
                 f.unlink()
-    return {"removed": sorted(removed), "kept": kept}
+    return {"removed": sorted(removed), "kept": kept, "staging": staged}

@@ -24,7 +24,7 @@ from pathlib import Path
 from .._version import __version__
 from ..errors import LabError
 from . import manifest as mf
-from .cleanup import RunGuard, trap_signals
+from .cleanup import RunGuard, signals_deferred, trap_signals
 from .naming import new_prefix
 from .plan import NETPERF_SELECTORS, LabConfig, block_order, plan_condition, bench_specs
 from .preflight import check_root, preflight, tool_versions
@@ -326,6 +326,7 @@ def run_lab(cfg: LabConfig, out, progress: bool = True, underlay_kind: str = "au
                                   "per block): for each test, every path once; path order "
                                   "rotated by (test index + repetition - 1)"},
             }
+            guard.record_staging(staging)  # before it exists: `lab clean` removes it after a kill
             staging.mkdir(parents=True, exist_ok=False)
             total = sum(len(plan_condition(cfg, c)) for c in conds)
             with tqdm(total=total, unit="test", file=sys.stderr, disable=not progress,
@@ -359,12 +360,8 @@ def run_lab(cfg: LabConfig, out, progress: bool = True, underlay_kind: str = "au
     return summary
 
 
-@contextlib.contextmanager
 def _signals_blocked():
-    """Hold SIGINT/SIGTERM/SIGHUP until the block ends (then they are delivered)."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    """Hold SIGINT/SIGTERM/SIGHUP until the block ends, on every thread (then they are
+    delivered): :func:`cleanup.signals_deferred`."""
+    return signals_deferred()
 

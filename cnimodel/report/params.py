@@ -19,7 +19,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from ..errors import ParameterError, ReportError
+from ..errors import DataFormatError, ParameterError, ReportError
+from ..io.access import display_path
+from ..io.safeyaml import load_yaml, loads_yaml
+from .guard import Raw
 
 __all__ = ["parse_assignment", "parse_assignments", "load_params_file", "expand_grid",
            "parameter_sets"]
@@ -47,22 +50,25 @@ def parse_assignment(text: str, raw: bool = False) -> tuple:
     >>> parse_assignment("baseline=host"), parse_assignment("sizes=[1, 1024]")
     (('baseline', 'host'), ('sizes', [1, 1024]))
     """
-    import yaml
-
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes of the command line that are not UTF-8
+        raise ParameterError("-p", display_path(text), "UTF-8 text (key=value)",
+                             "bytes that are not UTF-8") from None
     if "=" not in text:
         raise ParameterError("-p", text, "key=value")
     key, value = text.split("=", 1)
     key = _check_name(key.strip(), f"-p {text}")
     if raw:
-        return key, value
+        return key, Raw(value)
     for conv in (int, float):
         try:
             return key, conv(value)
         except ValueError:
             pass
     try:
-        parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
+        parsed = loads_yaml(value, f"-p {key}")
+    except DataFormatError:
         return key, value
     if isinstance(parsed, dict) or not _plain(parsed) or (parsed is None and value.strip() not in
                                                            ("null", "~", "Null", "NULL")):
@@ -106,15 +112,11 @@ def expand_grid(grid: dict) -> list:
 
 def load_params_file(path) -> list:
     """Parameter sets from a YAML file (see the module notes for the format)."""
-    import yaml
-
     p = Path(path)
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportError(f"cannot read parameter file {p}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ReportError(f"parameter file {p} is not valid YAML: {exc}") from None
+        doc = load_yaml(p, "a valid parameter file (YAML)")
+    except DataFormatError as exc:
+        raise ReportError(f"parameter file {exc}") from None
     if doc is None:
         return [{}]
     if not isinstance(doc, dict):

@@ -13,7 +13,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import json
+import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -22,10 +24,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import ReportError
-from .atomic import atomic_path, remove_stale_temporaries, write_text
 from ..jsonclean import jsonable
+from .atomic import atomic_path, remove_stale_temporaries, write_text
 from .export import export_html
 from .glue import read_recorded
+from .guard import DEFAULT_RUN_TIMEOUT_S, KERNEL_PIDS, RunDeadline, batch_lock, check_parameters, \
+    kill_tree, worker_init
 from .index import summary_document, write_index, write_summary
 
 __all__ = ["NOTEBOOK_DIR", "DEFAULT_NOTEBOOK", "RunSpec", "InlineExecutor", "notebook_path",
@@ -51,6 +55,7 @@ class RunSpec:
     kernel_name: str = "python3"
     start_timeout_s: float = 120.0
     execution_timeout_s: float | None = None   # per cell; None = no limit
+    run_timeout_s: float | None = DEFAULT_RUN_TIMEOUT_S  # whole run; None or 0 = no limit
 
 
 def notebook_path(name) -> Path:
@@ -101,6 +106,9 @@ def plan_runs(datasets, parameter_sets, notebook=DEFAULT_NOTEBOOK, out_dir="repo
             raise ReportError(f"parameter {DATASET_PARAMETER!r} is set from the DATASET arguments; "
                               "do not pass it with -p or in the parameter file")
     nb = str(notebook_path(notebook))
+    declared = notebook_parameters(nb)
+    for s in sets:  # types checked before any run starts (unknown names: the run's error)
+        check_parameters(declared, {k: v for k, v in s.items() if k in declared}, Path(nb).stem)
     varying = [k for k in dict.fromkeys(k for s in sets for k in s)
                if len({json.dumps(s.get(k), sort_keys=True, default=str) for s in sets}) > 1]
     specs, used = [], set()
@@ -157,6 +165,12 @@ def _ipc_kernel_manager():
         def _default_transport(self):
             return "ipc"
 
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            pid = getattr(self.provisioner, "pid", None)
+            if pid:  # known to the run deadline and the parent watchdog (report.guard)
+                KERNEL_PIDS.add(pid)
+
     return IPCKernelManager
 
 
@@ -180,12 +194,9 @@ def execute_run(spec: RunSpec) -> dict:
     params = {DATASET_PARAMETER: str(Path(spec.dataset).resolve()), **spec.parameters}
     executed = None
     try:
-        declared = notebook_parameters(spec.notebook)
-        unknown = sorted(set(params) - set(declared))
-        if unknown:
-            raise ReportError(f"unknown parameter(s) {', '.join(map(repr, unknown))} for notebook "
-                              f"{Path(spec.notebook).stem}; it accepts: {', '.join(declared)}")
-        with tempfile.TemporaryDirectory(prefix="cnimodel-run-") as cwd, \
+        check_parameters(notebook_parameters(spec.notebook), params, Path(spec.notebook).stem)
+        deadline = RunDeadline(spec.run_timeout_s)
+        with tempfile.TemporaryDirectory(prefix="cnimodel-run-") as cwd, deadline, \
                 atomic_path(out / f"{spec.run_id}.ipynb", suffix=".ipynb") as tmp_nb:
             try:
                 pm.execute_notebook(spec.notebook, str(tmp_nb), parameters=params,
@@ -196,6 +207,12 @@ def execute_run(spec: RunSpec) -> dict:
                                     kernel_manager_class=_ipc_kernel_manager())
             except Exception as exc:  # noqa: BLE001 - any notebook failure is recorded, not raised
                 result["error_type"], result["error"] = _error_text(exc)
+                if deadline.expired:
+                    result["error_type"] = "RunTimeout"
+                    result["error"] = (f"RunTimeout: the run exceeded its time limit of "
+                                       f"{spec.run_timeout_s:g} s (--run-timeout); its kernel was stopped")
+            finally:
+                KERNEL_PIDS.clear()
             if tmp_nb.stat().st_size:
                 executed = nbformat.read(str(tmp_nb), as_version=4)
             else:  # papermill failed before writing anything (e.g. kernel did not start)
@@ -238,7 +255,8 @@ def _default_executor(jobs: int) -> cf.Executor:
     import multiprocessing as mp
 
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method))
+    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method),
+                                  initializer=worker_init, initargs=(os.getpid(),))
 
 
 def _pending(spec: RunSpec, status="pending") -> dict:
@@ -270,52 +288,104 @@ def run_batch(specs, out_dir, executor: cf.Executor | None = None, jobs: int = 1
 
     specs = list(specs)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out)
     if jobs < 1:
         raise ReportError(f"--jobs must be >= 1, got {jobs}")
-    nb_name = Path(specs[0].notebook).stem if specs else ""
-    results = {s.run_id: _pending(s) for s in specs}
+    with batch_lock(out):
+        remove_stale_temporaries(out)
+        nb_name = Path(specs[0].notebook).stem if specs else ""
+        results = {s.run_id: _pending(s) for s in specs}
 
-    def publish(finished=False):
-        doc = summary_document([results[s.run_id] for s in specs], nb_name, finished)
-        write_summary(out, doc)
-        write_index(out, doc)
-        return doc
+        def publish(finished=False):
+            doc = summary_document([results[s.run_id] for s in specs], nb_name, finished)
+            write_summary(out, doc)
+            write_index(out, doc)
+            return doc
 
-    publish()
-    own = executor is None
-    ex = _default_executor(jobs) if own else executor
-    bar = tqdm(total=len(specs), unit="run", desc="cnimodel report", disable=(None if progress is None else not progress))
+        publish()
+        own = executor is None
+        ex = _default_executor(jobs) if own else executor
+        bar = tqdm(total=len(specs), unit="run", desc="cnimodel report",
+                   disable=(None if progress is None else not progress))
+        try:
+            _schedule(specs, ex, jobs if own else len(specs), results, bar, publish)
+        except KeyboardInterrupt:
+            _interrupted(specs, results, ex if own else None)
+            bar.close()
+            publish(finished=True)
+            raise
+        bar.close()
+        if own:
+            ex.shutdown(wait=True)
+        return publish(finished=True)
+
+
+def _schedule(specs, ex, slots, results, bar, publish):
+    """Submit runs as slots free (never more than ``slots`` queued in the executor): after
+    a Ctrl-C nothing that has not started can start.  A first SIGINT stops scheduling and
+    lets the running runs finish (their results are kept); a second one ends them."""
+    queue = list(specs)
     futures = {}
+    stopping = False
+    previous = None
+
+    def on_sigint(signum, frame):
+        nonlocal stopping
+        if stopping or not futures:
+            raise KeyboardInterrupt
+        stopping = True
+        print(f"cnimodel report: interrupted: no new run starts; waiting for {len(futures)} "
+              "running run(s) (Ctrl-C again to stop them)", file=sys.stderr, flush=True)
+
+    inline = isinstance(ex, InlineExecutor)
+    if not inline and threading_main():
+        previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        for s in specs:
-            futures[ex.submit(execute_run, s)] = s
-            if isinstance(ex, InlineExecutor):
-                _collect(futures, results, bar, publish)
-        _collect(futures, results, bar, publish)
+        while queue or futures:
+            while queue and len(futures) < slots and not stopping:
+                s = queue.pop(0)
+                futures[ex.submit(execute_run, s)] = s
+                if inline:
+                    _collect(futures, results, bar, publish, cf.FIRST_COMPLETED)
+            if stopping and not futures:
+                raise KeyboardInterrupt
+            if futures:
+                _collect(futures, results, bar, publish, cf.FIRST_COMPLETED)
     except KeyboardInterrupt:
-        for f, s in futures.items():
+        for f, s in futures.items():  # finished before the interrupt: keep it
             if f.done() and not f.cancelled() and f.exception() is None:
-                results[s.run_id] = f.result()  # finished before the interrupt: keep it
+                results[s.run_id] = f.result()
             else:
                 f.cancel()
-        for s in specs:
-            if results[s.run_id]["status"] == "pending":
-                results[s.run_id] = _pending(s, "interrupted")
-        if own:
-            ex.shutdown(wait=False, cancel_futures=True)
-        bar.close()
-        publish(finished=True)
         raise
-    bar.close()
-    if own:
-        ex.shutdown(wait=True)
-    return publish(finished=True)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
-def _collect(futures, results, bar, publish):
-    for f in cf.as_completed(list(futures)):
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _interrupted(specs, results, own_executor):
+    """After the interrupt: every run not finished is marked ``interrupted``; the workers of
+    our own pool are stopped (their kernels die with them, see report.guard)."""
+    for s in specs:
+        if results[s.run_id]["status"] == "pending":
+            results[s.run_id] = _pending(s, "interrupted")
+    if own_executor is None:
+        return
+    procs = list((getattr(own_executor, "_processes", None) or {}).values())
+    kill_tree([p.pid for p in procs if p.pid])  # workers and their kernels (new sessions)
+    own_executor.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        p.join(timeout=30)
+
+
+def _collect(futures, results, bar, publish, return_when=cf.ALL_COMPLETED):
+    done, _ = cf.wait(list(futures), return_when=return_when)
+    for f in done:
         s = futures.pop(f)
         try:
             r = f.result()
