@@ -7,6 +7,7 @@ CNIMODEL_REQUIRE_BROWSER=1, and :func:`require` then fails instead of skipping.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,11 @@ def corpus() -> Path:
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+def default_signals():
+    """``preexec_fn`` for a child that a test interrupts: SIGINT and SIGTERM at their default
+    dispositions, as for a command started from a terminal (a shell without job control starts
+    background jobs, and so possibly the whole test run, with SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

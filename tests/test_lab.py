@@ -26,7 +26,7 @@ from cnimodel.lab.cleanup import lab_namespaces
 from cnimodel.lab.naming import new_prefix, prefix_of
 from cnimodel.paths import PATH_NAMES
 
-from conftest import require
+from conftest import default_signals, require
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
 
@@ -214,12 +214,6 @@ def _wait_for_servers(before: set, deadline_s: float = 60) -> tuple:
     pytest.fail("lab run did not start its servers in time")
 
 
-def _default_signals():
-    """In the child before exec: SIGINT and SIGTERM at their default dispositions."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_interrupted_run_leaves_nothing(tmp_path, sig):
     ok, reason = _lab_ready()
@@ -230,7 +224,7 @@ def test_interrupted_run_leaves_nothing(tmp_path, sig):
     # without job control starts background jobs with SIGINT ignored, and pytest may run so)
     proc = subprocess.Popen(_lab_cmd("run", "--quick", "--out", str(out), "--no-progress"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_default_signals)
+                            preexec_fn=default_signals)
     try:
         prefix, pids = _wait_for_servers(before)
         time.sleep(1.0)                      # let a client test start too

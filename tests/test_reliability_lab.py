@@ -11,7 +11,7 @@ import time
 import pytest
 
 from cnimodel.lab.cleanup import lab_namespaces
-from conftest import require
+from conftest import default_signals, require
 from test_lab import _lab_cmd, _lab_ready, _wait_for_servers
 
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("lab")]
@@ -23,7 +23,8 @@ def test_repeated_sigint_leaves_no_namespace(tmp_path):
     before = set(lab_namespaces())
     out = tmp_path / "out"
     proc = subprocess.Popen(_lab_cmd("run", "--quick", "--out", str(out)),  # progress bar thread on
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_signals)   # Ctrl-C as from a terminal
     try:
         prefix, _ = _wait_for_servers(before)
         for _ in range(20):  # the hostile case of the issue: 20 signals 25 ms apart

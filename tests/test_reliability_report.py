@@ -15,6 +15,7 @@ import pytest
 
 from cnimodel.report import atomic
 from cnimodel.report.guard import batch_lock
+from conftest import default_signals
 
 REPO = Path(__file__).resolve().parents[1]
 ECHO = str(REPO / "tests" / "data" / "report" / "echo.ipynb")
@@ -69,8 +70,10 @@ def _start(tmp_path, names_sleep, jobs=2, extra=()):
     mark, env = _marked()
     cmd = [sys.executable, "-m", "cnimodel", "report", *ds, "--out", str(out), "--notebook", ECHO,
            "--no-progress", "--jobs", str(jobs), *extra]
+    # SIGINT at its default disposition, as from a terminal (a shell without job control starts
+    # background jobs, and so possibly this test run, with SIGINT ignored)
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, preexec_fn=default_signals)
     return proc, out, mark
 
 
