@@ -4,6 +4,11 @@ nbconvert's ``lab`` template with inputs and prompts excluded, images embedded
 (outputs are already base64 ``data:`` URIs; ``embed_images`` also inlines images of
 Markdown cells), and the three ``<script src=...>`` tags the template would load from
 a CDN (require.js, MathJax, Mermaid) removed: the file opens offline.
+
+Details: a cell whose metadata holds ``{"cnimodel": {"details": "TITLE"}}`` is shown inside
+a closed HTML ``<details>`` element titled TITLE; consecutive cells with the same title share
+one element (Markdown cells among them keep their text).  Reports put the verdict first and
+everything else (per-repetition plots, full tables, residuals, method) in details.
 """
 from __future__ import annotations
 
@@ -13,12 +18,27 @@ import re
 from .atomic import write_text
 from .glue import strip_glue
 
-__all__ = ["to_html", "export_html"]
+__all__ = ["to_html", "export_html", "details_title", "group_details"]
 
 _TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block extra_css %}<style>
+details.cnm-details{margin:.4em 0 .4em 0;border-top:1px solid #ddd;padding:.2em 0}
+details.cnm-details>summary{font-size:1.15em;font-weight:600;cursor:pointer;padding:.35em 0 .35em 20px}
+details.cnm-details[open]>summary{margin-bottom:.4em}
+</style>{% endblock extra_css %}
+{% block any_cell %}
+{%- set d = (cell.metadata.get('cnimodel') or {}).get('details') -%}
+{%- if d -%}
+<details class="cnm-details"><summary>{{ d | e }}</summary>
+{{ super() }}
+</details>
+{%- else -%}
+{{ super() }}
+{%- endif -%}
+{% endblock any_cell %}
 """
 
 
@@ -62,9 +82,45 @@ def _exporter():
                         embed_images=True)
 
 
+def details_title(cell):
+    """The ``<details>`` title of a cell (its ``cnimodel.details`` metadata), or None."""
+    meta = cell.get("metadata") or {}
+    return (meta.get("cnimodel") or {}).get("details") or None
+
+
+def group_details(nb):
+    """Merge each run of consecutive cells with the same details title into one code cell
+    (Markdown cells become ``text/markdown`` outputs) and drop code cells without outputs
+    (with inputs hidden they show nothing), in place; return ``nb``."""
+    from nbformat.v4 import new_code_cell, new_output
+
+    cells, last = [], None
+    for cell in nb.cells:
+        title = details_title(cell)
+        if title is None and cell.cell_type == "code" and not cell.get("outputs"):
+            continue  # shows nothing with inputs hidden (it would only add an empty block)
+        if title is None:
+            cells.append(cell)
+            last = None
+            continue
+        if cell.cell_type == "markdown":
+            outs = [new_output("display_data", data={"text/markdown": cell.source})] if cell.source.strip() else []
+        else:
+            outs = list(cell.get("outputs") or [])
+        if last is not None and last[0] == title:
+            last[1].outputs.extend(outs)
+            continue
+        merged = new_code_cell("", metadata={"cnimodel": {"details": title}})
+        merged.outputs = outs
+        cells.append(merged)
+        last = (title, merged)
+    nb.cells = cells
+    return nb
+
+
 def to_html(nb, title: str | None = None) -> str:
     """HTML text of notebook ``nb`` (a NotebookNode; not modified)."""
-    nb = strip_glue(copy.deepcopy(nb))
+    nb = group_details(strip_glue(copy.deepcopy(nb)))
     # papermill's "injected-parameters" cell has no outputs; with inputs hidden it vanishes.
     if title:
         nb.metadata["title"] = title

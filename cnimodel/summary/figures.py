@@ -15,8 +15,9 @@ from ..jsonclean import jsonable
 from ..paths import get_path
 from .present import headline_sentences, scenario_label
 from .rows import METRICS, entities, missing, require, scenario_arrays, scenario_columns, scenario_frame
+from .verdict import comparable_groups, group_baseline
 
-__all__ = ["median_table", "overhead_table", "mtu_findings", "coverage_table", "headline_figures"]
+__all__ = ["median_table", "overhead_table", "like_for_like_overheads", "mtu_findings", "coverage_table", "headline_figures"]
 
 def median_table(df, compare_by: str = "path", confidence: float = 0.95, metrics=None, _arrays=None):
     """One row per scenario x ``compare_by`` value: the metric's median with its CI.
@@ -154,9 +155,33 @@ def coverage_table(df, compare_by: str = "path"):
     return t[[c for c in order if c in t.columns]]
 
 
+def like_for_like_overheads(df, baseline: str = "host", baselines=None, compare_by: str = "path",
+                            confidence: float = 0.95, test: str = "welch-t", n_boot: int = 4000, seed=0,
+                            metrics=None):
+    """:func:`overhead_table` within each comparable group only
+    (:func:`cnimodel.summary.verdict.comparable_groups`): cross-node paths against the
+    cross-node baseline, same-node against a same-node one (``baselines``), one condition and
+    setting at a time.  Groups without their baseline are left out."""
+    parts = []
+    for key, rows in comparable_groups(df, compare_by):
+        base = group_baseline(key, baseline, baselines) if key["locality"] else None
+        if base is None or not (rows[compare_by].astype(str) == base).any():
+            continue
+        t = overhead_table(rows, base, compare_by, confidence, test, n_boot, seed, metrics)
+        if len(t):
+            parts.append(t.assign(locality=key["locality"]))
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, ignore_index=True)
+
+
 def headline_figures(df, baseline: str = "host", compare_by: str = "path", confidence: float = 0.95,
-                     test: str = "welch-t", n_boot: int = 4000, seed=0, metrics=None) -> dict:
+                     test: str = "welch-t", n_boot: int = 4000, seed=0, metrics=None, baselines=None) -> dict:
     """All headline figures of a dataset, JSON-ready (SI units, NaN as None via the report).
+
+    Overheads are like for like (:func:`like_for_like_overheads`): ``baseline`` is the
+    baseline of cross-node paths; ``baselines`` gives others (see
+    :func:`cnimodel.summary.verdict.verdict`).
 
     Returns
     -------
@@ -174,7 +199,7 @@ def headline_figures(df, baseline: str = "host", compare_by: str = "path", confi
                              f"no {compare_by} {baseline!r} in the dataset")
     arrays = scenario_arrays(df, compare_by, metrics)
     med = median_table(df, compare_by, confidence, metrics, _arrays=arrays)
-    oh = overhead_table(df, baseline, compare_by, confidence, test, n_boot, seed, metrics, _arrays=arrays)
+    oh = like_for_like_overheads(df, baseline, baselines, compare_by, confidence, test, n_boot, seed, metrics)
     scen_all = set(med["scenario"]) if len(med) else set()
     scen_base = set(med.loc[med[compare_by] == baseline, "scenario"]) if len(med) else set()
     mtu = mtu_findings(df, compare_by)

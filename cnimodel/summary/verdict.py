@@ -1,0 +1,341 @@
+"""The verdict: per comparable group, paths x headline metrics, each cell the change against
+that group's baseline with its confidence interval and significance.
+
+Like for like only.  A *group* is one condition (and, where the frame carries them, one value
+of each setting column: underlay MTU, link rate, netfilter rule count, wire kind) and one
+*locality*: cross-node paths (they cross the wire, and the shaper when there is one) are
+compared with a cross-node baseline, same-node paths (they never touch the wire) with a
+same-node baseline.  A cell compares rows of the same tool, test, protocol, direction,
+streams and message size only.  What cannot be compared is listed once, with the reason.
+
+:func:`verdict` computes it (JSON-ready, recorded by the report); :func:`headline_records`
+turns a run's recorded figures back into a tidy frame (one row per group x path x headline
+metric), the public form of a run's headline figures (used by the batch index and history).
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"path": ["host"] * 3 + ["overlay"] * 3 + ["bridge"] * 3, "tool": "netperf",
+...                    "test": "rr", "protocol": "tcp", "msg_size_bytes": 1.0,
+...                    "latency_p50_s": [30e-6, 31e-6, 32e-6, 47e-6, 48e-6, 49e-6, 35e-6, 36e-6, 37e-6]})
+>>> v = verdict(df, n_boot=200)
+>>> [(c["path"], c["headline"], round(100 * c["relative"])) for c in v["cells"]]
+[('overlay', 'rr_small_p50', 55)]
+>>> v["not_comparable"][0]["reason"][:45]
+'same-node path: no same-node baseline measure'
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..display import QUANTITIES, Unit
+from ..errors import CnimodelError, ParameterError
+from ..jsonclean import jsonable
+from ..paths import PATH_NAMES, get_path
+from .rows import missing
+
+__all__ = ["Headline", "HEADLINES", "SETTING_COLUMNS", "LOCALITIES", "with_cpu_per_byte", "locality",
+           "comparable_groups", "group_baseline", "verdict", "metric_unit", "headline_records", "HEADLINE_RECORD_COLUMNS"]
+
+#: Columns that, besides ``condition``, make measurements comparable only among themselves.
+SETTING_COLUMNS = ("underlay_mtu_bytes", "link_rate_bps", "netfilter_rules", "wire_kind")
+#: Localities of a path: crosses the wire between nodes, or stays on one node.
+LOCALITIES = ("cross-node", "same-node")
+
+#: Derived metric: CPU time of sender + receiver per payload byte of a bulk stream [s/byte].
+CPU_PER_BYTE = "cpu_per_byte_s"
+_CPU_UNIT = QUANTITIES.get(CPU_PER_BYTE, Unit("CPU time per payload byte", "lower", 1e9, "ns/B"))
+
+
+class Headline(NamedTuple):
+    """One column of the verdict: which rows (test, streams, message size) and which metric."""
+
+    key: str
+    label: str
+    test: str
+    metrics: tuple
+    streams: str = "one"       # "one" (fewest, normally 1) or "many" (most, when > 1)
+    size: str = "default"      # "default" (tool default, else most common), "small" or "1k"
+
+
+#: The headline metrics, in column order.
+HEADLINES = (
+    Headline("tput_1", "throughput, 1 stream", "stream", ("throughput_bps",)),
+    Headline("tput_n", "throughput, N streams", "stream", ("throughput_bps",), streams="many"),
+    Headline("rr_small_p50", "RR p50, small msg", "rr", ("latency_p50_s", "latency_mean_s"), size="small"),
+    Headline("rr_small_p99", "RR p99, small msg", "rr", ("latency_p99_s",), size="small"),
+    Headline("rr_1k_p50", "RR p50, 1 KiB", "rr", ("latency_p50_s", "latency_mean_s"), size="1k"),
+    Headline("rr_1k_p99", "RR p99, 1 KiB", "rr", ("latency_p99_s",), size="1k"),
+    Headline("crr", "CRR rate", "crr", ("transactions_per_s",)),
+    Headline("cpu", "CPU per byte", "stream", (CPU_PER_BYTE,)),
+)
+
+_UNITS = {**QUANTITIES, CPU_PER_BYTE: _CPU_UNIT}
+
+
+def metric_unit(metric: str) -> Unit:
+    """Display unit of a verdict metric (:data:`cnimodel.display.QUANTITIES`)."""
+    return _UNITS[metric]
+
+
+def with_cpu_per_byte(df):
+    """``df`` plus :data:`CPU_PER_BYTE` where a stream row has CPU cores and throughput:
+    (``cpu_local_cores`` + ``cpu_remote_cores``) / (``throughput_bps`` / 8) [s/byte]."""
+    if not {"cpu_local_cores", "cpu_remote_cores", "throughput_bps"} <= set(df.columns):
+        return df
+    cores = df["cpu_local_cores"].astype(float) + df["cpu_remote_cores"].astype(float)
+    rate = df["throughput_bps"].astype(float) / 8.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = (cores / rate).where(rate > 0)
+    return df.assign(**{CPU_PER_BYTE: v})
+
+
+def locality(name, rows=None):
+    """``"same-node"``, ``"cross-node"`` or None for an entity: a ``same_node`` column of its
+    rows wins, else the rows' ``path`` label, else the name, looked up in the path catalogue."""
+    if rows is not None and "same_node" in rows.columns and rows["same_node"].notna().any():
+        v = {bool(x) for x in rows["same_node"].dropna()}
+        return None if len(v) > 1 else ("same-node" if v.pop() else "cross-node")
+    names = {str(x) for x in rows["path"].dropna()} if rows is not None and "path" in rows.columns else {str(name)}
+    kinds = set()
+    for n in names:
+        try:
+            kinds.add("same-node" if get_path(n).same_node else "cross-node")
+        except CnimodelError:
+            return None
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _setting_text(key: dict) -> str:
+    parts = []
+    rate = key.get("link_rate_bps")
+    if "link_rate_bps" in key:
+        parts.append("unshaped" if rate is None or not np.isfinite(rate) else f"shaped to {rate / 1e9:g} Gbit/s")
+    if key.get("underlay_mtu_bytes") is not None:
+        parts.append(f"MTU {key['underlay_mtu_bytes']:.0f} B")
+    if key.get("netfilter_rules") is not None:
+        parts.append(f"{key['netfilter_rules']:.0f} netfilter rules")
+    return ", ".join(parts)
+
+
+def comparable_groups(df, compare_by: str = "path"):
+    """[(group dict, rows)]: one per condition x setting values x locality (sorted).
+
+    The group dict holds ``condition``, the setting columns present, ``locality``, ``label``
+    (readable) and ``setting`` (words such as "shaped to 2 Gbit/s").  Entities whose
+    locality is unknown go to a group of locality None.
+    """
+    keys = [c for c in ("condition",) + SETTING_COLUMNS if c in df.columns and df[c].notna().any()]
+    loc = {}
+    for e, g in df.groupby(df[compare_by].astype(str), sort=False):
+        loc[e] = locality(e, g)
+    lab = df[compare_by].astype(str).map(loc)
+    out = []
+    frame = df.assign(_locality=lab.fillna("unknown"))
+    for k, g in frame.groupby(keys + ["_locality"], dropna=False, sort=True):
+        k = k if isinstance(k, tuple) else (k,)
+        key = {c: (None if missing(v) else (v.item() if hasattr(v, "item") else v)) for c, v in zip(keys, k)}
+        where = k[-1]
+        key["locality"] = None if where == "unknown" else where
+        setting = _setting_text({c: key[c] for c in keys if c in SETTING_COLUMNS}) if where != "same-node" else \
+            "no wire crossed"
+        key["setting"] = setting
+        cond = key.get("condition")
+        key["label"] = " / ".join(str(x) for x in (cond, where) if x is not None)
+        out.append((key, g.drop(columns="_locality")))
+    return out
+
+
+def group_baseline(key: dict, baseline: str, baselines: dict | None = None):
+    """Baseline of a group of :func:`comparable_groups`: ``baselines`` keyed by
+    ``"<condition>/<locality>"``, condition or locality (most specific first), else ``baseline``
+    for a cross-node group and None for a same-node one."""
+    b = dict(baselines or {})
+    cond, loc = key.get("condition"), key.get("locality")
+    for k in (f"{cond}/{loc}", str(cond), str(loc)):
+        if k in b:
+            return b[k]
+    return baseline if loc == "cross-node" else None
+
+
+def _pick(rows, h: Headline):
+    """The rows of headline ``h`` in one group: one tool, one scenario (or None)."""
+    if "test" not in rows.columns:
+        return None
+    d = rows[rows["test"].astype(str) == h.test]
+    if d.empty:
+        return None
+    if "protocol" in d.columns and (d["protocol"].astype(str) == "tcp").any():
+        d = d[d["protocol"].astype(str) == "tcp"]
+    if "direction" in d.columns and (d["direction"].astype(str) == "send").any():
+        d = d[d["direction"].astype(str) == "send"]
+    if h.test == "stream" and "streams" in d.columns and d["streams"].notna().any():
+        s = d["streams"].astype(float)
+        if h.streams == "many":
+            if s.max() <= 1:
+                return None
+            d = d[s == s.max()]
+        else:
+            d = d[s == s.min()]
+    if "msg_size_bytes" in d.columns and d["msg_size_bytes"].notna().any():
+        m = d["msg_size_bytes"].astype(float)
+        if h.size == "small":
+            d = d[m == m.min()]
+        elif h.size == "1k":
+            sizes = np.unique(m.dropna())
+            best = sizes[np.argmin(np.abs(np.log(np.clip(sizes, 1, None) / 1024.0)))]
+            if best == m.min() or abs(math.log(best / 1024.0)) > math.log(2):
+                return None  # no message size near 1 KiB beyond the small one
+            d = d[m == best]
+        elif m.isna().any():
+            d = d[m.isna()]  # bulk transfer with the tool's default sizes
+        else:
+            d = d[m == m.mode().iloc[0]]
+    if "tool" in d.columns and d["tool"].nunique() > 1:  # one tool: the one measuring most rows
+        counts = d["tool"].astype(str).value_counts()
+        d = d[d["tool"].astype(str) == sorted(counts.index, key=lambda t: (-counts[t], t))[0]]
+    return d if len(d) else None
+
+
+def _metric(d, h: Headline):
+    for m in h.metrics:
+        if m in d.columns and d[m].notna().any():
+            return m
+    return None
+
+
+def _order(names, baseline):
+    rank = {n: i for i, n in enumerate(PATH_NAMES)}
+    return sorted(names, key=lambda n: (n != baseline, rank.get(n, len(rank)), n))
+
+
+def _scenario(d) -> dict:
+    out = {}
+    for c in ("tool", "test", "protocol", "direction", "streams", "msg_size_bytes"):
+        if c in d.columns and d[c].notna().any():
+            v = d[c].iloc[0]
+            out[c] = v.item() if hasattr(v, "item") else v
+    return out
+
+
+def verdict(df, baseline: str = "host", baselines: dict | None = None, compare_by: str = "path",
+            confidence: float = 0.95, test: str = "welch-t", n_boot: int = 4000, seed=0) -> dict:
+    """The verdict matrix of a tidy frame, JSON-ready.
+
+    Parameters
+    ----------
+    baseline : str
+        Baseline of every cross-node group.
+    baselines : dict, optional
+        Baselines per group: keys ``"cross-node"`` / ``"same-node"`` (every group of that
+        locality), a condition name, or ``"<condition>/<locality>"`` (most specific wins).
+        Same-node groups have no baseline unless given here.
+    confidence, test, n_boot, seed
+        As for :func:`cnimodel.stats.compare`.
+
+    Returns
+    -------
+    dict
+        ``headlines`` (key, label, test), ``groups`` (condition, settings, locality, label,
+        setting, baseline, ``baseline_values``: the baseline's median per headline),
+        ``cells`` (one per group x non-baseline entity x headline: ``group``, ``path``,
+        ``headline``, ``metric``, ``scenario``, medians, ``diff``, ``relative`` with CIs,
+        ``p_value``, ``significant``, ``worse``), ``not_comparable`` (``what``, ``reason``,
+        ``groups``: each entity and reason once), ``confidence``, ``test``.
+    """
+    if compare_by not in df.columns:
+        raise ParameterError("compare_by", compare_by, "a column of the dataset (path, cni, ...)")
+    stats.method_statement(confidence, test, n_boot)
+    df = with_cpu_per_byte(df)
+    groups, cells, missing_base = [], [], {}
+    lab_all = df[compare_by].astype(str)
+    for key, rows in comparable_groups(df, compare_by):
+        names = _order({str(x) for x in rows[compare_by].dropna()}, None)
+        gid = len(groups)
+        if key["locality"] is None:
+            for n in names:
+                missing_base.setdefault((n, "locality unknown: not in the path catalogue and no same_node label; "
+                                            "cannot tell same-node from cross-node"), []).append(key["label"])
+            continue
+        base = group_baseline(key, baseline, baselines)
+        if base is None or base not in names:
+            why = (f"{key['locality']} path: no {key['locality']} baseline measured" if base is None else
+                   f"{key['locality']} path: its baseline {base!r} is not measured in this group")
+            hint = " (give one with baselines={'" + key["locality"] + "': NAME})"
+            for n in names:
+                if n != base:
+                    missing_base.setdefault((n, why + hint), []).append(key["label"])
+            continue
+        names = _order(names, base)
+        g = {**key, "id": gid, "baseline": base, "paths": names, "baseline_values": {}}
+        for h in HEADLINES:
+            d = _pick(rows, h)
+            m = None if d is None else _metric(d, h)
+            if m is None:
+                continue
+            dl = d[compare_by].astype(str).to_numpy()
+            vals = d[m].to_numpy(dtype=float, na_value=np.nan)
+            b = vals[(dl == base) & np.isfinite(vals)]
+            if b.size == 0:
+                for n in set(dl) - {base}:
+                    missing_base.setdefault((n, f"{h.label}: the baseline {base!r} has no such measurement"),
+                                            []).append(key["label"])
+                continue
+            g["baseline_values"][h.key] = {"metric": m, "median": float(np.median(b)), "n": int(b.size)}
+            for n in names:
+                x = vals[(dl == n) & np.isfinite(vals)]
+                if n == base or x.size == 0:
+                    continue
+                c = stats.compare(x, b, confidence, test, n_boot, seed)
+                c["significance_test"] = c.pop("test")
+                better = _UNITS[m].better
+                worse = (c["diff"] < 0) if better == "higher" else (c["diff"] > 0)
+                cells.append({"group": gid, "path": n, "baseline": base, "headline": h.key, "metric": m,
+                              "scenario": _scenario(d), **c, "worse": bool(worse)})
+        groups.append(g)
+    nc = [{"what": n, "reason": r, "groups": sorted(set(gs))} for (n, r), gs in missing_base.items()]
+    order = {n: i for i, n in enumerate(_order(set(lab_all), baseline))}
+    nc.sort(key=lambda x: (order.get(x["what"], 1e9), x["reason"]))
+    return jsonable({"compare_by": compare_by, "confidence": confidence, "test": test,
+                     "headlines": [{"key": h.key, "label": h.label, "test": h.test} for h in HEADLINES],
+                     "groups": groups, "cells": cells, "not_comparable": nc})
+
+
+#: Columns of :func:`headline_records`.
+HEADLINE_RECORD_COLUMNS = ("condition", "locality", "group", "setting", "baseline", "path", "headline",
+                           "label", "metric", "n", "n_baseline", "median", "baseline_median", "diff",
+                           "diff_ci_low", "diff_ci_high", "relative", "relative_ci_low",
+                           "relative_ci_high", "p_value", "significant", "worse")
+
+
+def headline_records(figures: dict) -> pd.DataFrame:
+    """A run's headline figures as a tidy frame: one row per comparable group x path x
+    headline metric (the cells of its verdict).
+
+    ``figures`` is what a comparison report recorded (``summary.json`` ``runs[i].figures``,
+    or :func:`verdict` wrapped as ``{"verdict": ...}``, or the verdict itself).  Columns:
+    :data:`HEADLINE_RECORD_COLUMNS`; values in SI units (``metric`` names the column,
+    ``relative`` is a fraction, ``significant`` at the recorded confidence).  Empty frame
+    with those columns when the run recorded no verdict.
+
+    >>> headline_records({}).columns[:4].tolist()
+    ['condition', 'locality', 'group', 'setting']
+    """
+    v = (figures or {}).get("verdict", figures) if isinstance(figures, dict) else None
+    if not v or "cells" not in v:
+        return pd.DataFrame(columns=list(HEADLINE_RECORD_COLUMNS))
+    groups = {g["id"]: g for g in v.get("groups", [])}
+    labels = {h["key"]: h["label"] for h in v.get("headlines", [])}
+    rows = []
+    for c in v["cells"]:
+        g = groups.get(c["group"], {})
+        rows.append({"condition": g.get("condition"), "locality": g.get("locality"), "group": g.get("label"),
+                     "setting": g.get("setting"), "label": labels.get(c["headline"], c["headline"]),
+                     **{k: c.get(k) for k in HEADLINE_RECORD_COLUMNS
+                        if k not in ("condition", "locality", "group", "setting", "label")}})
+    return pd.DataFrame(rows, columns=list(HEADLINE_RECORD_COLUMNS))
