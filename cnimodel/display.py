@@ -53,10 +53,12 @@ QUANTITIES = {
     "jitter_s": Unit("jitter", "lower", 1e6, "us"),
     "lost_fraction": Unit("lost datagrams", "lower", 100.0, "%"),
     "retransmits": Unit("retransmits", "lower", 1.0, "segments"),
+    "duration_s": Unit("duration", None, 1.0, "s"),
     "snd_cwnd_bytes": Unit("congestion window", None, 1e-3, "kB"),
     "utilisation": Unit("utilisation", None, 100.0, "%"),
     "max_utilisation": Unit("max utilisation", "higher", 100.0, "%"),
     "cpu_cores_used": Unit("network CPU", "lower", 1.0, "cores"),
+    "cpu_per_byte_s": Unit("CPU time per payload byte", "lower", 1e9, "ns/B"),
     "max_pods_per_node": Unit("max pods per node", "higher", 1.0, "pods"),
     "nodes_needed": Unit("nodes needed", "lower", 1.0, "nodes"),
     "max_nodes": Unit("max nodes (addresses, routes)", "higher", 1.0, "nodes"),
@@ -71,11 +73,13 @@ SUFFIX_UNITS = (
     ("_s", 1e6, "us"),
     ("_fraction", 100.0, "%"),
     ("_bytes", 1.0, "B"),
+    ("_cores", 1.0, "cores"),
     ("efficiency", 100.0, "%"),
 )
 
 #: Digits shown per display unit by :func:`format_value` (others: whole numbers).
-_FORMATS = {"Gbit/s": "{:.3f}", "us": "{:.1f}", "%": "{:.1f}", "cores": "{:.2f}", "kB": "{:.1f}"}
+_FORMATS = {"Gbit/s": "{:.3f}", "us": "{:.1f}", "%": "{:.1f}", "cores": "{:.2f}", "kB": "{:.1f}",
+            "ns/B": "{:.2f}", "s": "{:.3f}"}
 
 
 def _suffix(column: str):
@@ -155,11 +159,8 @@ FRACTION_WORDS = ("_fraction", "share", "efficiency", "utilisation", "ci_level",
                   "relative")
 
 #: Decimals per display unit in :func:`format_table` (other numbers: about 4 significant digits).
-_DECIMALS = {"Gbit/s": 3, "Mbit/s": 1, "us": 1, "ms": 2, "%": 1, "cores": 2, "kB": 1}
-
-#: Headers read as counts or identifiers: never scaled, printed as whole numbers when whole.
-_PLAIN_UNITS = ("B", "bytes", "segments", "pods", "nodes", "addresses", "1/s", "runs")
-
+_DECIMALS = {"Gbit/s": 3, "Mbit/s": 1, "us": 1, "ms": 2, "s": 3, "%": 1, "cores": 2, "kB": 1,
+             "ns/B": 2}
 
 def _header_unit(header: str) -> str:
     """Unit inside the last ``[...]`` of a display header (``'median [us]'`` -> ``'us'``)."""
@@ -184,10 +185,19 @@ def _numeric(s):
         return None
     if s.dtype.kind in "fiu":
         return s.to_numpy(dtype=float, na_value=np.nan)
-    vals = [v for v in s if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    if not vals or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+    vals = [v for v in s if not _missing(v)]
+    if not vals or not all(isinstance(v, (int, float, np.integer, np.floating))
+                           and not isinstance(v, (bool, np.bool_)) for v in vals):
         return None
-    return np.array([np.nan if v is None else float(v) for v in s], dtype=float)
+    return np.array([np.nan if _missing(v) else float(v) for v in s], dtype=float)
+
+
+def _missing(v) -> bool:
+    """None, NaN, NaT or pd.NA (a scalar; a list or array is never missing)."""
+    try:
+        return bool(pd.isna(v)) if np.ndim(v) == 0 else False
+    except (TypeError, ValueError):
+        return False
 
 
 def _decimals(values, unit_name: str) -> int | None:
@@ -241,10 +251,12 @@ def table_columns(df, percent=()):
             header = (display_name(name) if name.endswith("_fraction")
                       else f"{name.replace('_', ' ').strip()} [%]")
         elif not shown_unit:
-            s = _suffix(name) if name not in QUANTITIES else (name, QUANTITIES[name].scale,
-                                                               QUANTITIES[name].unit)
+            s = _suffix(name)
             if s is not None:
-                scale, shown_unit, header = s[1], s[2], display_name(name)
+                scale, shown_unit = s[1], s[2]
+                if name in QUANTITIES:
+                    scale, shown_unit = QUANTITIES[name].scale, QUANTITIES[name].unit
+                header = f"{s[0].replace('_', ' ')} [{shown_unit}]"
             else:
                 header = name.replace("_", " ")
         out[col] = (header, scale, _decimals(values * scale, shown_unit))
@@ -288,8 +300,8 @@ def format_table(df, *, percent=(), index: bool | None = None):
         s = spec[col]
         if s is None:
             header = str(col) if _header_unit(str(col)) else str(col).replace("_", " ")
-            out[header] = ["n/a" if v is None or (isinstance(v, float) and math.isnan(v))
-                           else ("yes" if v is True else "no" if v is False else str(v))
+            out[header] = ["n/a" if _missing(v) else ("yes" if v is True or v is np.True_ else
+                                                      "no" if v is False or v is np.False_ else str(v))
                            for v in frame[col]]
         else:
             header, scale, decimals = s

@@ -109,3 +109,20 @@ def test_other_path_colours_depend_on_name_only():
     assert path_color("cilium") in OTHER_COLORS
     names = [f"cni-{k}" for k in range(40)]
     assert len({path_color(n) for n in names}) > 5  # spread over the palette
+
+
+def test_pandas_missing_values_and_nullable_dtypes():
+    df = pd.DataFrame({"tool_version": pd.array(["3.12", pd.NA], dtype="string"),
+                       "streams": pd.array([1, pd.NA], dtype="Int64"),
+                       "ok": pd.array([True, pd.NA], dtype="boolean"),
+                       "duration_s": [1.000165, 10.0]})
+    t = format_table(df)
+    assert t.columns.tolist() == ["tool version", "streams", "ok", "duration [s]"]
+    assert t.iloc[0].tolist() == ["3.12", "1", "yes", "1.000"]
+    assert t.iloc[1].tolist() == ["n/a", "n/a", "n/a", "10.000"]
+
+
+def test_cpu_per_byte_in_ns_per_byte():
+    t = format_table(pd.DataFrame({"cpu_per_byte_s": [1.234e-9, 2.5e-9], "cpu_local_cores": [0.99, 0.5]}))
+    assert t.columns.tolist() == ["cpu per byte [ns/B]", "cpu local [cores]"]
+    assert t.iloc[0].tolist() == ["1.23", "0.99"]
