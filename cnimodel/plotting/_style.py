@@ -1,21 +1,9 @@
 """Shared plot conventions: one colour per path (baseline first), lazy matplotlib import."""
 from __future__ import annotations
 
-#: Colour of each built-in path, stable across every cnimodel plot.
-PATH_COLORS = {
-    "host": "#333333",
-    "bridge": "#1f77b4",
-    "overlay": "#d62728",
-    "routing": "#2ca02c",
-    "underlay": "#9467bd",
-}
+from ..display import PATH_COLORS, path_color  # noqa: F401  (one home for colours)
 
-
-def path_color(name: str, i: int = 0) -> str:
-    """Colour for a path name; user paths cycle through matplotlib's default cycle."""
-    if name in PATH_COLORS:
-        return PATH_COLORS[name]
-    return f"C{(i + 5) % 10}"
+__all__ = ["PATH_COLORS", "path_color", "get_ax"]
 
 
 def get_ax(ax=None):

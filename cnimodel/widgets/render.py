@@ -23,13 +23,12 @@ import math
 
 import numpy as np
 
+from ..display import PATH_COLORS, path_color
 from .model import METRICS, QUANTILE, PlannerResult, format_value
 
 __all__ = ["PATH_COLORS", "table_html", "curve_svg", "status_html", "warnings_html"]
 
-#: Line colour of each built-in path (others: grey).
-PATH_COLORS = {"host": "#444444", "bridge": "#1f77b4", "overlay": "#d62728",
-               "routing": "#2ca02c", "underlay": "#9467bd"}
+# Path colours are cnimodel.display's (PATH_COLORS re-exported here), the same as in every plot.
 
 _CSS = """<style>
 .cnimodel-planner-table{border-collapse:collapse;font:13px/1.35 system-ui,sans-serif}
@@ -101,7 +100,7 @@ def table_html(result: PlannerResult, version: int = 0) -> str:
     cols = {c: t[c].to_numpy() for c in t.columns}
     recs = {p: {c: v[k] for c, v in cols.items()} for k, p in enumerate(paths)}
     head = "".join(
-        f'<th data-path="{_e(p)}" style="color:{PATH_COLORS.get(p, "#666")}">{_e(p)}</th>'
+        f'<th data-path="{_e(p)}" style="color:{path_color(p)}">{_e(p)}</th>'
         for p in paths)
     rows = []
     for col, label, unit in METRICS:
@@ -231,7 +230,7 @@ def curve_svg(result: PlannerResult, version: int = 0, width: int = 640, height:
         lat_cols = {q: c[q].to_numpy(float) for q in ("latency_p99_s", "latency_mean_s")}
         for a, b in zip(starts, ends):
             p = names[a]
-            col = PATH_COLORS.get(p, "#777")
+            col = path_color(p)
             x = xa[a:b]
             for q, dash in (("latency_p99_s", ""), ("latency_mean_s", ' stroke-dasharray="5,3"')):
                 y = lat_cols[q][a:b]
@@ -244,7 +243,7 @@ def curve_svg(result: PlannerResult, version: int = 0, width: int = 640, height:
     p99_all = dict(zip(t.index, t["latency_p99_s"].to_numpy(float)))
     for k, (a, b) in enumerate(zip(starts, ends)):
         p = names[a]
-        col = PATH_COLORS.get(p, "#777")
+        col = path_color(p)
         parts.extend(lines[2 * k: 2 * k + 2])
         p99 = p99_all.get(p, float("nan"))
         if np.isfinite(p99):
@@ -253,7 +252,7 @@ def curve_svg(result: PlannerResult, version: int = 0, width: int = 640, height:
         ly = mt + 14 + 16 * k
         parts.append(f'<line x1="{ml + pw + 10}" x2="{ml + pw + 30}" y1="{ly - 4}" y2="{ly - 4}" '
                      f'stroke="{col}" stroke-width="2"/><text x="{ml + pw + 34}" y="{ly}">{_e(p)}</text>')
-    ly = mt + 14 + 16 * (len(PATH_COLORS) + 0.5)
+    ly = mt + 14 + 16 * (len(starts) + 0.5)
     parts.append(f'<text x="{ml + pw + 10}" y="{ly}" fill="#555">solid: p{QUANTILE * 100:g}</text>'
                  f'<text x="{ml + pw + 10}" y="{ly + 14}" fill="#555">dashed: mean</text>'
                  f'<text x="{ml + pw + 10}" y="{ly + 28}" fill="#555">dot: offered</text>')
