@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..display import QUANTITIES, Unit
+from ..display import Unit, unit
 from ..errors import CnimodelError, ParameterError
 from ..jsonclean import jsonable
 from ..paths import PATH_NAMES, get_path
@@ -49,7 +49,6 @@ LOCALITIES = ("cross-node", "same-node")
 
 #: Derived metric: CPU time of sender + receiver per payload byte of a bulk stream [s/byte].
 CPU_PER_BYTE = "cpu_per_byte_s"
-_CPU_UNIT = QUANTITIES.get(CPU_PER_BYTE, Unit("CPU time per payload byte", "lower", 1e9, "ns/B"))
 
 
 class Headline(NamedTuple):
@@ -75,12 +74,9 @@ HEADLINES = (
     Headline("cpu", "CPU per byte", "stream", (CPU_PER_BYTE,)),
 )
 
-_UNITS = {**QUANTITIES, CPU_PER_BYTE: _CPU_UNIT}
-
-
 def metric_unit(metric: str) -> Unit:
-    """Display unit of a verdict metric (:data:`cnimodel.display.QUANTITIES`)."""
-    return _UNITS[metric]
+    """Display unit of a verdict metric (:func:`cnimodel.display.unit`)."""
+    return unit(metric)
 
 
 def with_cpu_per_byte(df):
@@ -293,7 +289,7 @@ def verdict(df, baseline: str = "host", baselines: dict | None = None, compare_b
                     continue
                 c = stats.compare(x, b, confidence, test, n_boot, seed)
                 c["significance_test"] = c.pop("test")
-                better = _UNITS[m].better
+                better = unit(m).better
                 worse = (c["diff"] < 0) if better == "higher" else (c["diff"] > 0)
                 cells.append({"group": gid, "path": n, "baseline": base, "headline": h.key, "metric": m,
                               "scenario": _scenario(d), **c, "worse": bool(worse)})

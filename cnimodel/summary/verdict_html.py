@@ -15,6 +15,7 @@ import html
 
 import numpy as np
 
+from ..display import format_value
 from .rows import missing
 from .verdict import metric_unit
 
@@ -62,8 +63,7 @@ def value_text(metric: str, x) -> str:
     """A median in the metric's display unit: ``1.913 Gbit/s``, ``31 us``."""
     if missing(x) or not np.isfinite(x):
         return "n/a"
-    u = metric_unit(metric)
-    return f"{x * u.scale:.4g} {u.unit}"
+    return f"{format_value(metric, x)} {metric_unit(metric).unit}"
 
 
 def cell_class(c: dict) -> str:
