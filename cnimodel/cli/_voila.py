@@ -10,7 +10,8 @@ jupyter_server's own protections:
 * ``MappingKernelManager.cull_idle_timeout`` / ``cull_interval`` with
   ``cull_connected: false``: the kernel of a page that was closed is shut down once idle
   for :data:`DEFAULT_CULL_IDLE_S`;
-* :class:`CappedKernelManager`: at most :data:`DEFAULT_MAX_KERNELS` kernels at once; a
+* :class:`cnimodel.cli._voila_manager.CappedKernelManager` (its own module, imported only by the
+  Voila server: jupyter_server costs every other command 2-3 s of start-up): at most :data:`DEFAULT_MAX_KERNELS` kernels at once; a
   page load beyond it gets 503 instead of another ~150 MB kernel.
 """
 from __future__ import annotations
@@ -18,28 +19,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
-from tornado import web
-from traitlets import Integer
-
-__all__ = ["DEFAULT_CULL_IDLE_S", "DEFAULT_MAX_KERNELS", "CappedKernelManager", "write_config"]
+__all__ = ["DEFAULT_CULL_IDLE_S", "DEFAULT_MAX_KERNELS", "write_config"]
 
 #: Idle time after which the kernel of a closed page is shut down [s].
 DEFAULT_CULL_IDLE_S = 300
 #: Largest number of kernels (open pages) served at once.
 DEFAULT_MAX_KERNELS = 8
-
-
-class CappedKernelManager(AsyncMappingKernelManager):
-    """A mapping kernel manager that refuses a new kernel beyond ``max_kernels`` (503)."""
-
-    max_kernels = Integer(DEFAULT_MAX_KERNELS, config=True, help="largest number of kernels")
-
-    async def start_kernel(self, *args, **kwargs):
-        if kwargs.get("kernel_id") is None and len(self.list_kernel_ids()) >= self.max_kernels:
-            raise web.HTTPError(503, f"the planner serves at most {self.max_kernels} pages at "
-                                "once; close a page or wait for idle ones to be culled")
-        return await super().start_kernel(*args, **kwargs)
 
 
 def write_config(directory, hostnames, cull_idle_s=DEFAULT_CULL_IDLE_S,
@@ -49,7 +34,7 @@ def write_config(directory, hostnames, cull_idle_s=DEFAULT_CULL_IDLE_S,
     doc = {
         "Voila": {"tornado_settings": {"allow_remote_access": False,
                                        "local_hostnames": sorted(set(hostnames))}},
-        "VoilaConfiguration": {"multi_kernel_manager_class": f"{__name__}.CappedKernelManager"},
+        "VoilaConfiguration": {"multi_kernel_manager_class": f"{__name__}_manager.CappedKernelManager"},
         "MappingKernelManager": {"cull_idle_timeout": cull, "cull_interval": max(1, min(cull, 60)),
                                  "cull_connected": False, "cull_busy": False},
         "CappedKernelManager": {"max_kernels": int(max_kernels), "cull_idle_timeout": cull,

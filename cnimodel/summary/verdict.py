@@ -159,48 +159,71 @@ def group_baseline(key: dict, baseline: str, baselines: dict | None = None):
     return baseline if loc == "cross-node" else None
 
 
-def _pick(rows, h: Headline):
-    """The rows of headline ``h`` in one group: one tool, one scenario (or None)."""
-    if "test" not in rows.columns:
+class _Columns:
+    """The columns of one group as numpy arrays (selections are boolean masks: no pandas
+    indexing per headline)."""
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.cols = {c: rows[c].to_numpy() for c in ("tool", "test", "protocol", "direction") if c in rows.columns}
+        self.cols.update({c: rows[c].to_numpy(dtype=float, na_value=np.nan)
+                          for c in ("streams", "msg_size_bytes") if c in rows.columns})
+
+    def text(self, c):
+        return np.array([str(x) for x in self.cols[c]], dtype=object)
+
+
+def _pick(g: _Columns, h: Headline):
+    """Mask of the rows of headline ``h`` in one group: one tool, one scenario (or None)."""
+    if "test" not in g.cols:
         return None
-    d = rows[rows["test"].astype(str) == h.test]
-    if d.empty:
+    m = g.text("test") == h.test
+    if not m.any():
         return None
-    if "protocol" in d.columns and (d["protocol"].astype(str) == "tcp").any():
-        d = d[d["protocol"].astype(str) == "tcp"]
-    if "direction" in d.columns and (d["direction"].astype(str) == "send").any():
-        d = d[d["direction"].astype(str) == "send"]
-    if h.test == "stream" and "streams" in d.columns and d["streams"].notna().any():
-        s = d["streams"].astype(float)
+
+    def prefer(col, value):
+        nonlocal m
+        if col in g.cols:
+            hit = m & (g.text(col) == value)
+            if hit.any():
+                m = hit
+
+    prefer("protocol", "tcp")
+    prefer("direction", "send")
+    if h.test == "stream" and "streams" in g.cols and np.isfinite(g.cols["streams"][m]).any():
+        s = g.cols["streams"]
         if h.streams == "many":
-            if s.max() <= 1:
+            if np.nanmax(s[m]) <= 1:
                 return None
-            d = d[s == s.max()]
+            m = m & (s == np.nanmax(s[m]))
         else:
-            d = d[s == s.min()]
-    if "msg_size_bytes" in d.columns and d["msg_size_bytes"].notna().any():
-        m = d["msg_size_bytes"].astype(float)
+            m = m & (s == np.nanmin(s[m]))
+    if "msg_size_bytes" in g.cols and np.isfinite(g.cols["msg_size_bytes"][m]).any():
+        size = g.cols["msg_size_bytes"]
+        sizes = np.unique(size[m][np.isfinite(size[m])])
         if h.size == "small":
-            d = d[m == m.min()]
+            m = m & (size == sizes[0])
         elif h.size == "1k":
-            sizes = np.unique(m.dropna())
             best = sizes[np.argmin(np.abs(np.log(np.clip(sizes, 1, None) / 1024.0)))]
-            if best == m.min() or abs(math.log(best / 1024.0)) > math.log(2):
+            if best == sizes[0] or abs(math.log(best / 1024.0)) > math.log(2):
                 return None  # no message size near 1 KiB beyond the small one
-            d = d[m == best]
-        elif m.isna().any():
-            d = d[m.isna()]  # bulk transfer with the tool's default sizes
+            m = m & (size == best)
+        elif np.isnan(size[m]).any():
+            m = m & np.isnan(size)  # bulk transfer with the tool's default sizes
         else:
-            d = d[m == m.mode().iloc[0]]
-    if "tool" in d.columns and d["tool"].nunique() > 1:  # one tool: the one measuring most rows
-        counts = d["tool"].astype(str).value_counts()
-        d = d[d["tool"].astype(str) == sorted(counts.index, key=lambda t: (-counts[t], t))[0]]
-    return d if len(d) else None
+            vals, counts = np.unique(size[m], return_counts=True)
+            m = m & (size == vals[np.argmax(counts)])
+    if "tool" in g.cols:  # one tool: the one measuring most rows
+        tools = g.text("tool")
+        names, counts = np.unique(tools[m].astype(str), return_counts=True)
+        if len(names) > 1:
+            m = m & (tools == names[np.argmax(counts)])  # ties: the alphabetically first
+    return m if m.any() else None
 
 
-def _metric(d, h: Headline):
+def _metric(rows, sel, h: Headline):
     for m in h.metrics:
-        if m in d.columns and d[m].notna().any():
+        if m in rows.columns and np.isfinite(rows[m].to_numpy(dtype=float, na_value=np.nan)[sel]).any():
             return m
     return None
 
@@ -210,12 +233,13 @@ def _order(names, baseline):
     return sorted(names, key=lambda n: (n != baseline, rank.get(n, len(rank)), n))
 
 
-def _scenario(d) -> dict:
+def _scenario(g: _Columns, m) -> dict:
     out = {}
     for c in ("tool", "test", "protocol", "direction", "streams", "msg_size_bytes"):
-        if c in d.columns and d[c].notna().any():
-            v = d[c].iloc[0]
-            out[c] = v.item() if hasattr(v, "item") else v
+        if c in g.cols:
+            v = g.cols[c][m][0]
+            if not missing(v):
+                out[c] = v.item() if hasattr(v, "item") else v
     return out
 
 
@@ -269,13 +293,16 @@ def verdict(df, baseline: str = "host", baselines: dict | None = None, compare_b
             continue
         names = _order(names, base)
         g = {**key, "id": gid, "baseline": base, "paths": names, "baseline_values": {}}
+        cols = _Columns(rows)
+        labels = rows[compare_by].astype(str).to_numpy()
         for h in HEADLINES:
-            d = _pick(rows, h)
-            m = None if d is None else _metric(d, h)
+            sel = _pick(cols, h)
+            m = None if sel is None else _metric(rows, sel, h)
             if m is None:
                 continue
-            dl = d[compare_by].astype(str).to_numpy()
-            vals = d[m].to_numpy(dtype=float, na_value=np.nan)
+            dl = labels[sel]
+            vals = rows[m].to_numpy(dtype=float, na_value=np.nan)[sel]
+            scn = _scenario(cols, sel)
             b = vals[(dl == base) & np.isfinite(vals)]
             if b.size == 0:
                 for n in set(dl) - {base}:
@@ -292,7 +319,7 @@ def verdict(df, baseline: str = "host", baselines: dict | None = None, compare_b
                 better = unit(m).better
                 worse = (c["diff"] < 0) if better == "higher" else (c["diff"] > 0)
                 cells.append({"group": gid, "path": n, "baseline": base, "headline": h.key, "metric": m,
-                              "scenario": _scenario(d), **c, "worse": bool(worse)})
+                              "scenario": scn, **c, "worse": bool(worse)})
         groups.append(g)
     nc = [{"what": n, "reason": r, "groups": sorted(set(gs))} for (n, r), gs in missing_base.items()]
     order = {n: i for i, n in enumerate(_order(set(lab_all), baseline))}

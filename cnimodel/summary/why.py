@@ -28,7 +28,7 @@ Examples
 """
 from __future__ import annotations
 
-import math
+import json
 
 import numpy as np
 
@@ -98,23 +98,34 @@ def _attribution(group, cell, params):
     return {"source": "attribution", "diff": r["total_s"], "relative": rel, "by": by}
 
 
-def explain_verdict(v: dict, df=None, params=None) -> dict:
-    """``v`` (a :func:`~cnimodel.summary.verdict.verdict`) with a ``model`` entry in every cell:
+def explain_verdict(v: dict, df=None, params=None, all_cells: bool = False) -> dict:
+    """``v`` (a :func:`~cnimodel.summary.verdict.verdict`) with a ``model`` entry per cell:
     ``source`` ("byte model" or "attribution"), ``relative`` (the model's change), ``diff`` (in
     the metric's unit, latency and CPU), ``explained`` (model change / measured change; None
     when the measured change is zero or not significant) and ``by`` ([(what, amount)],
     largest first).  Cells the model cannot evaluate get ``model = {"error": reason}``.
 
     ``params``: a :class:`cnimodel.params.ModelParams` (the calibrated one), default the cited
-    defaults.  ``df`` is not needed (kept for callers that pass the frame).
+    defaults.  Only significant cells are explained unless ``all_cells`` (the model's view of
+    a change the data does not show is not an explanation).  ``df`` is not needed (kept for
+    callers that pass the frame).
     """
     groups = {g["id"]: g for g in v["groups"]}
+    memo = {}
     for c in v["cells"]:
+        if not (c.get("significant") or all_cells):
+            continue
         g = groups[c["group"]]
-        try:
-            m = _byte_model(g, c) if c["metric"] == "throughput_bps" else _attribution(g, c, params)
-        except CnimodelError as exc:
-            c["model"] = {"error": str(exc)}
+        kind = "bytes" if c["metric"] == "throughput_bps" else ("cpu" if c["metric"] == CPU_PER_BYTE else c["headline"][:6])
+        key = (c["group"], c["path"], c["baseline"], kind, json.dumps(c.get("scenario"), sort_keys=True, default=str))
+        if key not in memo:
+            try:
+                memo[key] = _byte_model(g, c) if kind == "bytes" else _attribution(g, c, params)
+            except CnimodelError as exc:
+                memo[key] = {"error": str(exc)}
+        m = dict(memo[key])
+        if "error" in m:
+            c["model"] = m
             continue
         meas = c.get("relative")
         ok = c.get("significant") and meas not in (None, 0.0) and np.isfinite(meas)
