@@ -45,8 +45,9 @@ body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5em;color:
 table.cnm-m{width:auto}table.cnm-m th{cursor:pointer;user-select:none}
 table.cnm-m th[aria-sort=ascending]::after{content:" \\25B2"}table.cnm-m th[aria-sort=descending]::after{content:" \\25BC"}
 td.ok{color:#0a6d2a;font-weight:600}td.failed{color:#b00020;font-weight:600}
-td.pending,td.interrupted{color:#8a6d00;font-weight:600}td.err{max-width:22em;overflow:hidden;text-overflow:ellipsis}
-code{font-size:90%}.meta{color:#555}td.prm{font-size:12px;text-align:left;white-space:normal;max-width:18em}
+td.pending,td.interrupted{color:#8a6d00;font-weight:600}
+table.cnm-m td.err{max-width:24em;overflow:hidden;text-overflow:ellipsis;white-space:normal}
+code{font-size:90%}.meta{color:#555}table.cnm-m td.prm{font-size:11px;text-align:left;white-space:normal;max-width:16em}
 """
 
 #: Headline metrics of the index, per path: (verdict headline key, column label).
@@ -121,6 +122,7 @@ def render_index(doc: dict) -> str:
     baseline, colour-coded); every value escaped; inline script and CSS only."""
     e = html.escape
     paths = index_columns(doc)
+    any_error = any(r.get("error") for r in doc["runs"])
     rows = []
     for r in doc["runs"]:
         links = []
@@ -138,7 +140,8 @@ def render_index(doc: dict) -> str:
             f'{_path_cells(r, paths)}'
             f'<td data-sort="{"" if wall is None else wall}">{"" if wall is None else f"{wall:.1f}"}</td>'
             f'<td class="cnm-p">{" | ".join(links)}</td>'
-            f'<td class="cnm-p err" title="{e(err)}">{e(err.splitlines()[0][:120] if err else "")}</td></tr>')
+            + (f'<td class="cnm-p err" title="{e(err)}">{e(err.splitlines()[0][:120] if err else "")}</td>'
+               if any_error else "") + "</tr>")
     heads = "".join(f'<th title="{e(lab)} of {e(p)}: its most adverse change against its baseline in any '
                     f'condition">{e(p)}<br>{e(lab)}</th>' for p in paths for _, lab in INDEX_HEADLINES)
     state = "complete" if doc["complete"] else "INCOMPLETE (batch still running or interrupted)"
@@ -156,7 +159,7 @@ Machine-readable figures: <a href="summary.json">summary.json</a>. Click a colum
 <p class="cnm-legend">Per path: its most adverse change against its like-for-like baseline over the run's
 conditions (hover for which and the medians); {e(legend)}. The sentences are in each run's report.</p>
 <table class="cnm-m" id="runs"><thead><tr><th class="cnm-p">run</th><th class="cnm-p">dataset</th><th>parameters</th>
-<th>status</th>{heads}<th>wall time [s]</th><th class="cnm-p">links</th><th class="cnm-p">error</th></tr></thead>
+<th>status</th>{heads}<th>wall time [s]</th><th class="cnm-p">links</th>{'<th class="cnm-p">error</th>' if any_error else ''}</tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>

@@ -4,7 +4,11 @@
   test, the scenarios as small arrays, the subsets the notebooks show;
 - :mod:`~cnimodel.summary.figures`: the statistics (medians with CIs, overheads against a
   baseline with CIs and significance, MTU findings, coverage);
-- :mod:`~cnimodel.summary.present`: scenario names, sentences, Markdown and display tables.
+- :mod:`~cnimodel.summary.present`: scenario names, sentences, Markdown and display tables;
+- :mod:`~cnimodel.summary.verdict`: the verdict matrix, like for like (comparable groups,
+  baselines per group) and :func:`headline_records`, a run's headline figures as tidy data;
+- :mod:`~cnimodel.summary.why`: what the model explains of each overhead, the verdict sentences;
+- :mod:`~cnimodel.summary.verdict_html`: the matrix as HTML.
 
 The calibration's view of a dataset (which rows it fits, model against measurement,
 whether cross-validation is possible) lives in :mod:`cnimodel.calibrate`.
@@ -23,6 +27,7 @@ from .figures import coverage_table, headline_figures, median_table, mtu_finding
 from .present import (cv_table, dataset_markdown, display_tables, estimates_table, headline_markdown,
                       headline_sentences, identifiability_markdown, load_markdown, model_markdown,
                       model_table, mtu_markdown, mtu_table, overhead_frames, scenario_label)
+from .verdict import headline_records, verdict
 from .rows import (DEFAULT_METRICS, METRICS, SCENARIO_COLUMNS, choose_metric, conditions,
                    measured_metrics, measured_stream_rows, pick_intervals, present_columns,
                    scenario_arrays, scenario_columns, select)
@@ -33,4 +38,4 @@ __all__ = ["coverage_table", "METRICS", "DEFAULT_METRICS", "SCENARIO_COLUMNS", "
            "display_tables", "model_table", "mtu_table", "conditions", "overhead_frames",
            "dataset_markdown", "model_markdown", "mtu_markdown", "present_columns", "measured_metrics",
            "pick_intervals", "estimates_table", "identifiability_markdown", "cv_table",
-           "measured_stream_rows", "select", "load_markdown"]
+           "measured_stream_rows", "select", "load_markdown", "verdict", "headline_records"]
