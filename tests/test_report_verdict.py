@@ -102,7 +102,9 @@ def test_shaped_and_unshaped_never_mix_even_without_a_condition_label():
                   & (df.link_rate_bps.isna() == unshaped)]
         assert c["baseline_median"] == pytest.approx(host.throughput_bps.median())
     settings = {g["setting"] for g in v["groups"]}
-    assert any("shaped to 2 Gbit/s" in s for s in settings) and any(s.startswith("unshaped") for s in settings)
+    assert any("link 2 Gbit/s" in s for s in settings) and any(s.startswith("unshaped") for s in settings)
+    v = verdict(df.assign(shaped=df.link_rate_bps.notna()), n_boot=200)  # a shaper label says so
+    assert any("shaped to 2 Gbit/s" in g["setting"] for g in v["groups"])
 
 
 def test_any_condition_name_and_rule_counts_are_their_own_groups():
@@ -154,7 +156,7 @@ def test_byte_model_share_and_sentences():
     s = verdict_sentences(v)
     assert 1 <= len(s) <= 6
     assert s[0].startswith("overlay against host:") and "% of it" in s[0]
-    assert any(x.startswith("bridge not compared") for x in s)
+    assert any(x.startswith("Not compared: bridge (same-node path") and "loopback" in x for x in s)
     html = verdict_html(v, s)
     assert html.count('class="cnm-g"') == len(v["groups"]) and "<script" not in html
 

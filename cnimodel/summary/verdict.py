@@ -107,15 +107,28 @@ def locality(name, rows=None):
     return kinds.pop() if len(kinds) == 1 else None
 
 
+def _number(v):
+    """A setting label as a float (labels may arrive as text, e.g. YAML's ``4.0e10``); text
+    that is no number stays as it is."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v
+
+
 def _setting_text(key: dict) -> str:
     parts = []
     rate = key.get("link_rate_bps")
+    num = (lambda x: isinstance(x, float))
     if "link_rate_bps" in key:
-        parts.append("unshaped" if rate is None or not np.isfinite(rate) else f"shaped to {rate / 1e9:g} Gbit/s")
-    if key.get("underlay_mtu_bytes") is not None:
-        parts.append(f"MTU {key['underlay_mtu_bytes']:.0f} B")
-    if key.get("netfilter_rules") is not None:
-        parts.append(f"{key['netfilter_rules']:.0f} netfilter rules")
+        verb = "shaped to" if key.get("shaped") in (True, "true", "True", 1) else "link"
+        parts.append("unshaped" if rate is None or (num(rate) and not np.isfinite(rate)) else
+                     f"{verb} {rate / 1e9:g} Gbit/s" if num(rate) else f"link rate {rate}")
+    mtu, rules = key.get("underlay_mtu_bytes"), key.get("netfilter_rules")
+    if mtu is not None:
+        parts.append(f"MTU {mtu:.0f} B" if num(mtu) else f"MTU {mtu}")
+    if rules is not None:
+        parts.append(f"{rules:.0f} netfilter rules" if num(rules) else f"netfilter rules {rules}")
     return ", ".join(parts)
 
 
@@ -136,10 +149,15 @@ def comparable_groups(df, compare_by: str = "path"):
     for k, g in frame.groupby(keys + ["_locality"], dropna=False, sort=True):
         k = k if isinstance(k, tuple) else (k,)
         key = {c: (None if missing(v) else (v.item() if hasattr(v, "item") else v)) for c, v in zip(keys, k)}
+        for c in ("underlay_mtu_bytes", "link_rate_bps", "netfilter_rules"):
+            if key.get(c) is not None:
+                key[c] = _number(key[c])
         where = k[-1]
         key["locality"] = None if where == "unknown" else where
-        setting = _setting_text({c: key[c] for c in keys if c in SETTING_COLUMNS}) if where != "same-node" else \
-            "no wire crossed"
+        shaped = g["shaped"].dropna() if "shaped" in g.columns else []
+        setting = _setting_text({**{c: key[c] for c in keys if c in SETTING_COLUMNS},
+                                 "shaped": bool(len(shaped) and shaped.astype(bool).all())}) \
+            if where != "same-node" else "no wire crossed"
         key["setting"] = setting
         cond = key.get("condition")
         key["label"] = " / ".join(str(x) for x in (cond, where) if x is not None)
@@ -293,6 +311,9 @@ def verdict(df, baseline: str = "host", baselines: dict | None = None, compare_b
             continue
         names = _order(names, base)
         g = {**key, "id": gid, "baseline": base, "paths": names, "baseline_values": {}}
+        if compare_by != "path" and "path" in rows.columns:  # the data path of each entity (for the model)
+            g["path_of"] = {str(k): str(v.iloc[0]) for k, v in rows.groupby(rows[compare_by].astype(str))["path"]
+                            if v.nunique() == 1}
         cols = _Columns(rows)
         labels = rows[compare_by].astype(str).to_numpy()
         for h in HEADLINES:

@@ -65,13 +65,21 @@ def _scenario(group: dict, cell: dict) -> dict:
     return s
 
 
+def _paths(group, cell):
+    """(path, baseline path) of a cell in the path catalogue's names (``path_of`` maps the
+    entities of another ``compare_by``, e.g. CNI names, to their data path)."""
+    of = group.get("path_of") or {}
+    return of.get(cell["path"], cell["path"]), of.get(cell["baseline"], cell["baseline"])
+
+
 def _byte_model(group, cell):
     mtu = group.get("underlay_mtu_bytes")
     mtu = 1500.0 if missing(mtu) else float(mtu)
     rate = group.get("link_rate_bps")
     rate = 1e10 if missing(rate) or not np.isfinite(rate) else float(rate)
-    a = ov.summarize(path=cell["path"], underlay_mtu_bytes=mtu, link_rate_bps=rate)
-    b = ov.summarize(path=cell["baseline"], underlay_mtu_bytes=mtu, link_rate_bps=rate)
+    pa, pb = _paths(group, cell)
+    a = ov.summarize(path=pa, underlay_mtu_bytes=mtu, link_rate_bps=rate)
+    b = ov.summarize(path=pb, underlay_mtu_bytes=mtu, link_rate_bps=rate)
     rel = float(a["goodput_bps"] / b["goodput_bps"] - 1.0)
     by = [(f"payload {float(a['mss_bytes']):.0f} B against {float(b['mss_bytes']):.0f} B per packet", rel)]
     return {"source": "byte model", "relative": rel, "by": by}
@@ -79,7 +87,7 @@ def _byte_model(group, cell):
 
 def _attribution(group, cell, params):
     s = _scenario(group, cell)
-    p, base = cell["path"], cell["baseline"]
+    p, base = _paths(group, cell)
     if cell["metric"] == CPU_PER_BYTE:
         s.pop("msg_size_bytes", None)
         ta, tb = explain.cpu_terms(params, p, **s), explain.cpu_terms(params, base, **s)
@@ -187,7 +195,7 @@ def verdict_sentences(v: dict, max_paths: int = 4) -> list:
     by_path = {}
     for c in v["cells"]:
         by_path.setdefault((c["path"], c["baseline"]), []).append(c)
-    out, quiet = [], []
+    found, quiet = [], []
     for (path, base), cells in by_path.items():
         bad = [c for c in cells if c["significant"] and c["worse"] and c["relative"] is not None]
         if not bad:
@@ -199,14 +207,18 @@ def verdict_sentences(v: dict, max_paths: int = 4) -> list:
             if f not in best or abs(c["relative"]) > abs(best[f]["relative"]):
                 best[f] = c
         parts = [_cell_text(best[f], labels, groups) for f in ("tput", "lat", "crr", "cpu") if f in best]
-        if len(out) < max_paths:
-            out.append(f"{path} against {base}: " + "; ".join(parts) + ".")
+        found.append((max(abs(c["relative"]) for c in bad), f"{path} against {base}: " + "; ".join(parts) + "."))
+    ranked = sorted(range(len(found)), key=lambda i: -found[i][0])[:max_paths]
+    out = [found[i][1] for i in sorted(ranked)]  # the largest overheads, in path order
+    if len(found) > max_paths:
+        out.append(f"{len(found) - max_paths} more path(s) with significant adverse changes: see the matrix.")
     if quiet:
         out.append(f"{', '.join(quiet)}: no significant adverse change in any headline metric "
                    f"({100 * v['confidence']:g} % level).")
-    for nc in v.get("not_comparable", []):
-        if "baseline" in nc["reason"] and "path:" in nc["reason"]:
-            out.append(f"{nc['what']} not compared: {nc['reason'].split(' (')[0]}.")
+    nc = [f"{x['what']} ({x['reason'].split(' (')[0]})" for x in v.get("not_comparable", [])
+          if "path:" in x["reason"] or "locality unknown" in x["reason"]]
+    if nc:
+        out.append("Not compared: " + "; ".join(nc) + ".")
     if any(c.get("model", {}).get("source") == "attribution" for c in v["cells"]):
         out.append(f"Model figures: byte model for throughput; latency and CPU attribution with parameters "
                    f"{v.get('model_params', 'cited defaults')}.")
