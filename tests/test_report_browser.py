@@ -90,6 +90,9 @@ def test_report_page_height_verdict_first_and_no_leaks(browser, report):
         assert page.locator("table.cnm-m").count() == 1
         assert _bottom(page, "table.cnm-m") <= 1500
         assert page.locator("p.cnm-s").count() >= 1 and _bottom(page, "p.cnm-s") <= 1500
+        top = page.evaluate("document.querySelector('table.cnm-m').getBoundingClientRect().top")
+        assert top < 1000  # the verdict starts in the first viewport (1300 x 1000)
+        assert "baseline_median" not in page.content()  # the recorded figures stay out of the HTML
         # open every details element: then nothing may leak or print a wall of text either
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
         text = page.inner_text("body")

@@ -148,7 +148,9 @@ def explain_verdict(v: dict, df=None, params=None, all_cells: bool = False) -> d
 
 
 def _pct(x) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:+.1f} %"
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{100 * x:+.2f} %" if abs(x) < 1e-3 else f"{100 * x:+.1f} %"
 
 
 def _amount(metric: str, x: float) -> str:
@@ -185,10 +187,16 @@ def _cell_text(c, labels, groups) -> str:
     return f"{labels[c['headline']]} {meas} on {g.get('condition') or g['label']}{_model_text(c)}"
 
 
+def _wire_bound(group) -> bool:
+    """A group on a link of known rate (where the byte model is the whole story)."""
+    r = group.get("link_rate_bps")
+    return isinstance(r, float) and bool(np.isfinite(r))
+
+
 def verdict_sentences(v: dict, max_paths: int = 4) -> list:
     """At most a few sentences: per path (up to ``max_paths``), its largest significant
-    adverse change in each family (throughput, latency, connection rate, CPU) with what the
-    model explains; one sentence for the paths without any; what could not be compared."""
+    adverse change in each family (throughput, and throughput on a link of known rate when
+    the largest is elsewhere; latency, connection rate, CPU) with what the model explains; one sentence for the paths without any; what could not be compared."""
     labels = {h["key"]: h["label"] for h in v["headlines"]}
     groups = {g["id"]: g for g in v["groups"]}
     fam = {"tput_1": "tput", "tput_n": "tput", "crr": "crr", "cpu": "cpu"}
@@ -206,7 +214,12 @@ def verdict_sentences(v: dict, max_paths: int = 4) -> list:
             f = fam.get(c["headline"], "lat")
             if f not in best or abs(c["relative"]) > abs(best[f]["relative"]):
                 best[f] = c
-        parts = [_cell_text(best[f], labels, groups) for f in ("tput", "lat", "crr", "cpu") if f in best]
+        wire = [c for c in bad if fam.get(c["headline"]) == "tput" and _wire_bound(groups[c["group"]])
+                and abs(c["relative"]) >= 1e-3]
+        if wire and "tput" in best and best["tput"] not in wire:  # also where the wire binds
+            best["tput_wire"] = max(wire, key=lambda c: abs(c["relative"]))
+        parts = [_cell_text(best[f], labels, groups) for f in ("tput", "tput_wire", "lat", "crr", "cpu")
+                 if f in best]
         found.append((max(abs(c["relative"]) for c in bad), f"{path} against {base}: " + "; ".join(parts) + "."))
     ranked = sorted(range(len(found)), key=lambda i: -found[i][0])[:max_paths]
     out = [found[i][1] for i in sorted(ranked)]  # the largest overheads, in path order
