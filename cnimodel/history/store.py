@@ -116,13 +116,19 @@ def run_record(fingerprint, dataset, df, figures: dict, labels: dict, n_files: i
 
 
 def _arrow(d) -> pa.Table:
-    """A frame as an Arrow table; object columns of mixed content become text."""
+    """A frame as an Arrow table: object columns of mixed content become text, and a
+    column with no value at all is of Arrow's null type (it then merges with any type: an
+    unshaped dataset's empty ``link_rate_bps`` beside another's numbers)."""
     d = d.copy()
     for c in d.columns:
         if d[c].dtype == object:
-            d[c] = d[c].map(lambda v: None if v is None or (isinstance(v, float) and v != v)
+            d[c] = d[c].map(lambda v: None if v is None or (pd.api.types.is_scalar(v) and pd.isna(v))
                             else str(v)).astype("string")
-    return pa.Table.from_pandas(d, preserve_index=False)
+    t = pa.Table.from_pandas(d, preserve_index=False)
+    for i, name in enumerate(t.column_names):
+        if t.column(i).null_count == len(t) and len(t) and t.schema.field(i).type != pa.null():
+            t = t.set_column(i, name, pa.nulls(len(t)))
+    return t
 
 
 def _rows_table(df, fingerprint: str) -> pa.Table:
