@@ -28,6 +28,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -85,6 +86,18 @@ def _is_spec(a) -> bool:
     return dataclasses.is_dataclass(a) and not isinstance(a, type) and hasattr(a, "base_dir")
 
 
+def _warn_threads(client, scheduler):
+    """A run's time limit and kernel bookkeeping are per worker process: say so when a
+    worker runs several tasks at once."""
+    workers = client.scheduler_info().get("workers", {})
+    multi = sorted(a for a, w in workers.items() if (w.get("nthreads") or 1) > 1)
+    if multi:
+        print(f"cnimodel: warning: {len(multi)} worker(s) of {scheduler} run several threads "
+              f"(e.g. {multi[0]}): a run that exceeds its time limit there also stops the kernels "
+              "of the other runs of that worker; start workers with --nthreads 1",
+              file=sys.stderr)
+
+
 @contextmanager
 def dask_executor(scheduler: str | None = None, jobs: int = 1, timeout_s: float = 60.0):
     """Yield a :class:`DaskExecutor` on ``scheduler`` (address or scheduler file) or on a new
@@ -105,6 +118,7 @@ def dask_executor(scheduler: str | None = None, jobs: int = 1, timeout_s: float 
             raise ReportError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
                               f"({type(exc).__name__}: {exc})") from None
         try:
+            _warn_threads(client, scheduler)
             yield DaskExecutor(client)
         finally:
             client.close()
