@@ -45,7 +45,8 @@ def test_add_keeps_rows_labels_times_and_figures(tmp_path):
     assert r["status"] == "added" and r["fingerprint"] == dataset_fingerprint(A)
     df, _ = load_dataset(A)
     h = open_history(store)
-    runs = h.runs()
+    assert "figures_json" not in h.runs().columns
+    runs = h.runs(figures=True)
     assert len(runs) == 1
     run = runs.iloc[0]
     assert run["fingerprint"] == r["fingerprint"] and run["n_rows"] == len(df)

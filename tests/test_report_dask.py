@@ -140,3 +140,20 @@ def test_unreachable_scheduler_is_one_line_error():
     with pytest.raises(ReportError, match="cannot reach the Dask scheduler"):
         with dask_executor("tcp://127.0.0.1:9", timeout_s=2):
             pass
+
+
+def test_history_add_on_dask_matches_local(tmp_path):
+    from cnimodel.history import open_history
+
+    data = [REPO / "data" / n for n in ("mtu1500-2g", "mtu9000-2g", "mtu1500-unshaped")]
+    assert main(["history", "add", *map(str, data), "--store", str(tmp_path / "local"),
+                 "--label", "cluster=lab", "--no-progress"]) == 0
+    assert main(["history", "add", *map(str, data), str(tmp_path / "missing"), "--store",
+                 str(tmp_path / "dask"), "--label", "cluster=lab", "--executor", "dask", "--jobs", "2",
+                 "--no-progress"]) == 1  # the missing dataset fails alone
+    a, b = open_history(tmp_path / "local"), open_history(tmp_path / "dask")
+    keep = ["fingerprint", "name", "labels_json", "n_rows", "paths", "headline"]
+    assert b.runs()[keep].equals(a.runs()[keep])
+    key = ["fingerprint", "source_file", "record"]
+    assert len(b.rows()) == len(a.rows()) and \
+        b.rows().sort_values(key)["source_file"].tolist() == a.rows().sort_values(key)["source_file"].tolist()

@@ -50,12 +50,16 @@ class History:
     def _dataset(self, files):
         return ds.dataset([str(f) for f in files], format="parquet") if files else None
 
-    def runs(self, filters: dict | None = None, labels: dict | None = None) -> pd.DataFrame:
-        """One row per run, oldest measurement first; ``labels``: ``{key: value}`` to keep."""
+    def runs(self, filters: dict | None = None, labels: dict | None = None,
+             figures: bool = False) -> pd.DataFrame:
+        """One row per run, oldest measurement first; ``labels``: ``{key: value}`` to keep;
+        ``figures``: also read ``figures_json`` (the stored headline figures, the largest
+        column by far)."""
+        cols = [c for c in RUN_COLUMNS if figures or c != "figures_json"]
         d = self._dataset(self.run_files)
         if d is None:
-            return pd.DataFrame({c: pd.Series(dtype="object") for c in RUN_COLUMNS})
-        t = d.to_table(filter=_filter_expr(filters))
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+        t = d.to_table(filter=_filter_expr(filters), columns=cols)
         df = t.to_pandas().drop_duplicates("fingerprint", keep="first")
         lab = [json.loads(s) if isinstance(s, str) else {} for s in df["labels_json"]]
         keys = list(dict.fromkeys(k for d_ in lab for k in d_))

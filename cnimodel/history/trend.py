@@ -31,7 +31,7 @@ def trend_frame(history, labels: dict | None = None) -> pd.DataFrame:
     (measurement start, else the time it was added, UTC), ``name``, the
     :data:`~cnimodel.history.figures.MEDIAN_KEYS` and ``label_*`` columns of the run.
     """
-    runs = history.runs(labels=labels)
+    runs = history.runs(labels=labels, figures=True)
     recs = []
     lab_cols = [c for c in runs.columns if c.startswith("label_")]
     for i, r in enumerate(runs.itertuples(index=False)):
