@@ -191,6 +191,9 @@ def test_cli_add_show_and_report_history(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert [r["labels"] for r in doc["runs"]] == [{"cluster": "lab", "kernel": "6.1"}] * 2
     assert main(["history", "compact", "--store", str(store)]) == 0
+    assert main(["history", "add", str(DATA / "mtu9000-unshaped"), "--store", str(store), "--compact",
+                 "--no-progress"]) == 0
+    assert len(open_history(store).run_files) == 2  # two segments, no loose file
 
 
 @pytest.mark.slow

@@ -22,6 +22,8 @@ def register(sub):
     a.add_argument("--scheduler", metavar="ADDRESS", help="with --executor dask: an existing cluster")
     a.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                    help="workers of the LocalCluster --executor dask starts (default 1)")
+    a.add_argument("--compact", action="store_true",
+                   help="then merge the store's loose files into one segment (`history compact`)")
     a.add_argument("--no-progress", action="store_true", help="no progress bar")
     a.set_defaults(func=run_add)
     s = hs.add_parser("show", help="list the runs of a store")
@@ -65,7 +67,10 @@ def run_add(args) -> int:
     else:
         ctx = contextlib.nullcontext(None)
     with ctx as ex:
-        return add_to_history(args.store, args.datasets, labels, ex, not args.no_progress)
+        status = add_to_history(args.store, args.datasets, labels, ex, not args.no_progress)
+    if args.compact:
+        run_compact(args)
+    return status
 
 
 def run_show(args) -> int:
