@@ -10,6 +10,8 @@ rewritten after every finished run, the same progress bar.
   machine, started for the batch and closed after it.  Its scheduler gives up on a run
   whose worker dies (``distributed.scheduler.allowed-failures: 0``): the run is recorded as
   failed (``KilledWorker``), its worker is restarted by its nanny, the other runs complete.
+  The runner hands out at most one run per worker thread (:attr:`DaskExecutor.slots`): a
+  run queued on a worker would otherwise fail with the run its death kills.
   Its workers are guarded like the local pool's (:func:`cnimodel.report.guard.worker_init`:
   they stop their kernels and exit when the batch process goes away).
 * An address (``tcp://host:8786``, or a scheduler file written by ``dask scheduler
@@ -81,6 +83,14 @@ class DaskExecutor(cf.Executor):
     def n_workers(self) -> int:
         return len(self.client.scheduler_info().get("workers", {}))
 
+    @property
+    def slots(self) -> int:
+        """Threads of the cluster's workers now (0 when none has joined yet): the runner
+        hands out no more runs at once, so no run waits in a worker's queue, where the
+        worker's death would fail it with the run it kills."""
+        workers = self.client.scheduler_info().get("workers", {})
+        return sum(int(w.get("nthreads") or 1) for w in workers.values())
+
 
 def _is_spec(a) -> bool:
     return dataclasses.is_dataclass(a) and not isinstance(a, type) and hasattr(a, "base_dir")
@@ -123,7 +133,8 @@ def dask_executor(scheduler: str | None = None, jobs: int = 1, timeout_s: float 
         finally:
             client.close()
         return
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                          "distributed.scheduler.worker-saturation": 1.0}):
         cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=40)
         try:

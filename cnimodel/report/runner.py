@@ -310,7 +310,7 @@ def run_batch(specs, out_dir, executor: cf.Executor | None = None, jobs: int = 1
         bar = tqdm(total=len(specs), unit="run", desc="cnimodel report",
                    disable=(None if progress is None else not progress))
         try:
-            _schedule(specs, ex, jobs if own else len(specs), results, bar, publish)
+            _schedule(specs, ex, jobs if own else _slots(ex, len(specs)), results, bar, publish)
         except KeyboardInterrupt:
             _interrupted(specs, results, ex if own else None)
             bar.close()
@@ -320,6 +320,14 @@ def run_batch(specs, out_dir, executor: cf.Executor | None = None, jobs: int = 1
         if own:
             ex.shutdown(wait=True)
         return publish(finished=True)
+
+
+def _slots(ex, n: int) -> int:
+    """Runs handed at once to a caller's executor: its ``slots`` when it says (the Dask
+    executor: its workers' threads, so a worker never holds a queued run that its death
+    would fail too), else every run."""
+    k = int(getattr(ex, "slots", 0) or 0)
+    return max(1, min(k, n)) if k > 0 else n
 
 
 def _schedule(specs, ex, slots, results, bar, publish):
