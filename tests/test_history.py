@@ -95,6 +95,7 @@ def test_filtered_reads(tmp_path):
     one = h.runs(filters={"fingerprint": dataset_fingerprint(B)})
     assert one["name"].tolist() == ["mtu9000-2g"]
     assert len(h.runs(labels={"cluster": "c1"})) == 2 and len(h.runs(labels={"cluster": "x"})) == 0
+    assert len(h.rows({"path": "overlay"}, fingerprints=[])) == 0  # no run wanted: no row
     with pytest.raises(ParameterError, match="no_such_column"):
         h.rows({"no_such_column": 1})
 

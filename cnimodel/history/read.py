@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -34,7 +35,7 @@ def _filter_expr(filters: dict | None):
     expr = None
     for col, want in (filters or {}).items():
         vals = list(want) if isinstance(want, (list, tuple, set, frozenset)) else [want]
-        e = ds.field(col).isin(vals)
+        e = ds.field(col).isin(vals) if vals else pc.scalar(False)  # nothing wanted: no row
         expr = e if expr is None else expr & e
     return expr
 
