@@ -1,8 +1,11 @@
 """``cnimodel report``: papermill batch reports (one notebook run per dataset x parameter set)."""
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
+
+from .history import add_to_history
 
 from ..report.guard import DEFAULT_RUN_TIMEOUT_S
 
@@ -27,7 +30,16 @@ def register(sub):
     p.add_argument("--params-file", metavar="YAML",
                    help="parameter sets: {parameters: {...}, grid: {key: [values]}, runs: [{...}]}")
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                   help="parallel runs on local processes (default 1)")
+                   help="parallel runs: local processes, or the workers of the Dask LocalCluster "
+                   "that --executor dask starts without --scheduler (default 1)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="where runs execute: local processes (default) or dask.distributed")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --executor dask: address (tcp://host:8786) or scheduler file of an "
+                   "existing Dask cluster (default: a LocalCluster of --jobs workers)")
+    p.add_argument("--history", metavar="DIR",
+                   help="after the batch, add its datasets to the history store DIR "
+                   "(see `cnimodel history`)")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="per-cell execution timeout in seconds (default: none)")
     p.add_argument("--run-timeout", type=float, default=DEFAULT_RUN_TIMEOUT_S, metavar="S",
@@ -48,11 +60,27 @@ def run(args) -> int:
     for flag, v in (("--timeout", args.timeout), ("--run-timeout", args.run_timeout)):
         if v is not None and (not math.isfinite(v) or v < 0):
             raise ReportError(f"{flag} must be a finite number of seconds >= 0, got {v}")
+    if args.scheduler and args.executor != "dask":
+        raise ReportError("--scheduler needs --executor dask")
     sets = parameter_sets(args.params_file, args.parameter, args.raw_parameter)
-    doc = run_report(args.datasets, args.out, notebook=args.notebook, parameter_sets=sets,
-                     jobs=args.jobs, progress=False if args.no_progress else None,
-                     kernel_name=args.kernel, execution_timeout_s=args.timeout or None,
-                     run_timeout_s=args.run_timeout or None)
-    print(f"cnimodel report: {doc['n_ok']} of {doc['n_runs']} run(s) ok, {doc['n_failed']} failed; "
-          f"index: {args.out.rstrip('/')}/index.html", file=sys.stderr)
-    return 1 if doc["n_failed"] else 0
+    with _executor(args) as ex:
+        doc = run_report(args.datasets, args.out, notebook=args.notebook, parameter_sets=sets,
+                         jobs=args.jobs, executor=ex, progress=False if args.no_progress else None,
+                         kernel_name=args.kernel, execution_timeout_s=args.timeout or None,
+                         run_timeout_s=args.run_timeout or None)
+        print(f"cnimodel report: {doc['n_ok']} of {doc['n_runs']} run(s) ok, {doc['n_failed']} "
+              f"failed; index: {args.out.rstrip('/')}/index.html", file=sys.stderr)
+        status = 1 if doc["n_failed"] else 0
+        if args.history:
+            status = max(status, add_to_history(args.history, args.datasets, executor=ex,
+                                                progress=not args.no_progress))
+    return status
+
+
+def _executor(args):
+    """``None`` (the runner's own local pool, sized by --jobs) or a Dask executor."""
+    if args.executor == "dask":
+        from ..report.distributed import dask_executor
+
+        return dask_executor(args.scheduler, args.jobs)
+    return contextlib.nullcontext(None)

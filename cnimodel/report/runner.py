@@ -11,6 +11,7 @@ executed again, replacing its previous outputs only when it finishes.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import glob
 import hashlib
 import json
 import os
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from ..errors import ReportError
 from ..jsonclean import jsonable
-from .atomic import atomic_path, remove_stale_temporaries, write_text
+from .atomic import TMP_PREFIX, atomic_path, remove_stale_temporaries, write_text
 from .export import export_html
 from .glue import read_recorded
 from .guard import DEFAULT_RUN_TIMEOUT_S, KERNEL_PIDS, RunDeadline, batch_lock, check_parameters, \
@@ -56,6 +57,7 @@ class RunSpec:
     start_timeout_s: float = 120.0
     execution_timeout_s: float | None = None   # per cell; None = no limit
     run_timeout_s: float | None = DEFAULT_RUN_TIMEOUT_S  # whole run; None or 0 = no limit
+    base_dir: str | None = None  # relative dataset / out_dir paths start here (None: the cwd)
 
 
 def notebook_path(name) -> Path:
@@ -184,14 +186,15 @@ def execute_run(spec: RunSpec) -> dict:
     import nbformat
     import papermill as pm
 
-    out = Path(spec.out_dir)
+    root = Path(spec.base_dir or ".")
+    out = root / spec.out_dir
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     result = {"id": spec.run_id, "dataset": spec.dataset, "notebook_name": Path(spec.notebook).stem,
               "parameters": jsonable(spec.parameters), "status": "failed", "error": None,
               "error_type": None, "html": None, "notebook": None, "wall_time_s": None,
               "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "figures": None}
-    params = {DATASET_PARAMETER: str(Path(spec.dataset).resolve()), **spec.parameters}
+    params = {DATASET_PARAMETER: str((root / spec.dataset).resolve()), **spec.parameters}
     executed = None
     try:
         check_parameters(notebook_parameters(spec.notebook), params, Path(spec.notebook).stem)
@@ -307,7 +310,7 @@ def run_batch(specs, out_dir, executor: cf.Executor | None = None, jobs: int = 1
         bar = tqdm(total=len(specs), unit="run", desc="cnimodel report",
                    disable=(None if progress is None else not progress))
         try:
-            _schedule(specs, ex, jobs if own else len(specs), results, bar, publish)
+            _schedule(specs, ex, jobs if own else _slots(ex, len(specs)), results, bar, publish)
         except KeyboardInterrupt:
             _interrupted(specs, results, ex if own else None)
             bar.close()
@@ -317,6 +320,14 @@ def run_batch(specs, out_dir, executor: cf.Executor | None = None, jobs: int = 1
         if own:
             ex.shutdown(wait=True)
         return publish(finished=True)
+
+
+def _slots(ex, n: int) -> int:
+    """Runs handed at once to a caller's executor: its ``slots`` when it says (the Dask
+    executor: its workers' threads, so a worker never holds a queued run that its death
+    would fail too), else every run."""
+    k = int(getattr(ex, "slots", 0) or 0)
+    return max(1, min(k, n)) if k > 0 else n
 
 
 def _schedule(specs, ex, slots, results, bar, publish):
@@ -383,6 +394,21 @@ def _interrupted(specs, results, own_executor):
         p.join(timeout=30)
 
 
+def _executor_failed(spec: RunSpec, exc) -> dict:
+    """The record of a run the executor lost (its worker died: ``BrokenProcessPool``, Dask's
+    ``KilledWorker``): written to ``ID.json`` like any failed run, and the run's
+    half-written temporaries removed (a finished run's outputs are never touched)."""
+    r = _pending(spec, "failed")
+    r["error_type"], r["error"] = type(exc).__name__, f"{type(exc).__name__}: {exc}"
+    out = Path(spec.out_dir)
+    for ext in ("ipynb", "html", "json"):
+        for p in out.glob(f"{TMP_PREFIX}{glob.escape(spec.run_id)}.{ext}.*"):
+            p.unlink(missing_ok=True)
+    write_text(out / f"{spec.run_id}.json",
+               json.dumps(jsonable(r), indent=2, allow_nan=False, ensure_ascii=False) + "\n")
+    return r
+
+
 def _collect(futures, results, bar, publish, return_when=cf.ALL_COMPLETED):
     done, _ = cf.wait(list(futures), return_when=return_when)
     for f in done:
@@ -390,8 +416,7 @@ def _collect(futures, results, bar, publish, return_when=cf.ALL_COMPLETED):
         try:
             r = f.result()
         except Exception as exc:  # noqa: BLE001 - the executor itself failed for this run
-            r = _pending(s, "failed")
-            r["error_type"], r["error"] = type(exc).__name__, f"{type(exc).__name__}: {exc}"
+            r = _executor_failed(s, exc)
         results[s.run_id] = r
         bar.update(1)
         if r["status"] != "ok":
