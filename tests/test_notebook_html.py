@@ -169,3 +169,31 @@ def test_planner_uses_the_same_colours():
         assert f'data-path="{p}"' in svg
         assert f'stroke="{path_color(p)}"' in svg
         assert f'style="color:{path_color(p)}"' in table
+
+
+def test_repetitions_plot_names_its_scenario():
+    import matplotlib.pyplot as plt
+
+    from cnimodel.plotting import dataset as dplot
+
+    df = _dataset()
+    ax = dplot.plot_repetitions(df[df["condition"] == "shaped"], "latency_mean_s")
+    assert ax.get_title() == "shaped: TCP request/response 1 B"
+    assert ax.get_ylabel() == "latency [us]"
+    plt.close(ax.figure)
+
+
+def test_distributions_never_pool_conditions_or_scenarios():
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import PathPatch
+
+    from cnimodel.plotting import explore
+
+    df = pd.concat([_dataset(), _dataset().assign(msg_size_bytes=1024.0)], ignore_index=True)
+    axes = explore.plot_distribution_panels(df, "latency_mean_s")
+    assert axes.shape == (2, 1)  # one row per condition
+    assert [t.get_text() for t in axes[-1, 0].get_xticklabels()] == ["TCP RR 1 B", "TCP RR 1 KiB"]
+    for ax in axes[:, 0]:
+        boxes = [p for p in ax.patches if isinstance(p, PathPatch)]
+        assert len(boxes) == 2 * 4  # 2 scenarios x 4 paths, each box one cell's 3 runs
+    plt.close(axes[0, 0].figure)

@@ -21,7 +21,7 @@ import numpy as np
 from ..display import label, unit
 from ..paths import PATH_NAMES
 from ..stats import median_ci
-from ..summary import conditions, scenario_arrays, scenario_label
+from ..summary import conditions, scenario_arrays, scenario_columns, scenario_label
 from ._style import get_ax, path_color
 
 __all__ = ["axis_label", "plot_repetitions", "plot_medians", "plot_overheads", "plot_coverage",
@@ -84,7 +84,15 @@ def plot_repetitions(df, metric: str, by: str = "path", baseline: str | None = N
     ax.set_xlabel(by)
     ax.set_ylabel(axis_label(metric))
     ax.grid(axis="y", alpha=0.3)
+    ax.set_title(_scenario_name(df, by), fontsize="medium")
     return ax
+
+
+def _scenario_name(df, by):
+    """Name of the one scenario ``df`` holds (``"mtu1500-2g: netperf TCP request/response
+    1 B"``), or of what its scenario columns share when they hold several."""
+    shared = {k: df[k].iloc[0] for k in scenario_columns(df, by) if df[k].nunique(dropna=False) == 1}
+    return scenario_label(shared) if shared.get("test") is not None else ""
 
 
 def plot_medians(medians, by: str = "path", ax=None):
