@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Unit", "QUANTITIES", "SUFFIX_UNITS", "unit", "display_name", "label", "to_display",
-           "format_value", "format_table", "style_table", "table_columns", "PATH_COLORS",
+           "format_value", "format_table", "style_table", "table_columns", "per_row_units", "PATH_COLORS",
            "OTHER_COLORS", "path_color"]
 
 
@@ -68,6 +68,7 @@ QUANTITIES = {
 
 #: Other columns by the unit in their name, first match wins: (suffix, scale, unit).
 SUFFIX_UNITS = (
+    ("_per_byte_s", 1e9, "ns/B"),
     ("_bps", 1e-9, "Gbit/s"),
     ("_per_s", 1.0, "1/s"),
     ("_s", 1e6, "us"),
@@ -85,7 +86,8 @@ _FORMATS = {"Gbit/s": "{:.3f}", "us": "{:.1f}", "%": "{:.1f}", "cores": "{:.2f}"
 def _suffix(column: str):
     for suffix, scale, shown in SUFFIX_UNITS:
         if column.endswith(suffix):
-            base = column[: -len(suffix)] if suffix.startswith("_") else column
+            keep = 2 if suffix == "_per_byte_s" else len(suffix)  # "cpu per byte [ns/B]"
+            base = column[: -keep] if suffix.startswith("_") else column
             return base, scale, shown
     return None
 
@@ -311,15 +313,39 @@ def format_table(df, *, percent=(), index: bool | None = None):
     return pd.DataFrame(out, columns=headers, dtype=object)
 
 
+def per_row_units(df, name_column: str, value_columns, unit_column: str = "unit"):
+    """Rows that each hold a different SI quantity (fitted parameters: ``base_rtt_s``,
+    ``hop_cpu_s.veth``, ``cpu_per_byte_s``...), every row's ``value_columns`` scaled to the
+    display unit of its name (the part before any ``.`` or ``[``), the unit in a new column
+    after ``name_column``.  Rows whose name has no unit are left as they are.
+
+    >>> import pandas as pd
+    >>> t = per_row_units(pd.DataFrame({"parameter": ["base_rtt_s", "cpu_per_byte_s"],
+    ...                                 "estimate": [1.377e-05, 1.65e-10]}), "parameter", ["estimate"])
+    >>> t.to_dict("list")
+    {'parameter': ['base_rtt_s', 'cpu_per_byte_s'], 'unit': ['us', 'ns/B'], 'estimate': [13.77, 0.165]}
+    """
+    out = df.copy()
+    units = [unit(str(n).split("[")[0].split(".")[0]) for n in df[name_column]]
+    scale = np.array([u.scale for u in units])
+    for c in value_columns:
+        out[c] = (df[c].to_numpy(dtype=float, na_value=np.nan) * scale).round(12)
+    out.insert(list(out.columns).index(name_column) + 1, unit_column, [u.unit for u in units])
+    return out
+
+
 def style_table(df, *, percent=(), index: bool | None = None, caption: str | None = None):
-    """:func:`format_table` as a pandas Styler: index hidden, numbers right-aligned, the
-    caption above.  For notebooks (``display(style_table(t))``) and ``.to_html()``."""
+    """:func:`format_table` as a pandas Styler: index hidden, numbers right-aligned, text
+    left-aligned, the caption above.  For notebooks (``display(style_table(t))``) and ``.to_html()``."""
     t = format_table(df, percent=percent, index=index)
     numeric = [c for c in t.columns
                if len(t) and all(_looks_numeric(v) for v in t[c])]
+    text = [c for c in t.columns if c not in numeric]
     st = t.style.hide(axis="index")
     if numeric:
         st = st.set_properties(subset=numeric, **{"text-align": "right"})
+    if text:
+        st = st.set_properties(subset=text, **{"text-align": "left"})
     st = st.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
     if caption:
         st = st.set_caption(caption)

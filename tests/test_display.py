@@ -94,7 +94,7 @@ def test_style_table_html():
                        caption="MTU").to_html()
     assert ">1500<" in html and "mtu [B]" in html and "MTU</caption>" in html
     assert "1500.000000" not in html
-    assert "text-align: right" in html
+    assert "text-align: right" in html and "text-align: left" in html
 
 
 def test_builtin_path_colours_fixed_and_distinct():

@@ -1,4 +1,5 @@
-"""Every notebook under notebooks/ is executed through papermill (found by glob).
+"""Every notebook under notebooks/ is executed through papermill (found by glob, once per
+test run: :mod:`notebook_run`).
 
 Each notebook must carry a cell tagged ``parameters`` and may give small
 parameters for this test in its metadata: ``{"cnimodel": {"test_parameters": {...}}}``;
@@ -7,26 +8,10 @@ string values may use ``{repo}`` and ``{corpus}`` placeholders.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, REPO
-
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-
-
-def _params(nb_path: Path) -> dict:
-    meta = json.loads(nb_path.read_text()).get("metadata", {}).get("cnimodel", {})
-    params = meta.get("test_parameters", {})
-
-    def fill(v):
-        if isinstance(v, str):
-            return v.format(repo=REPO, corpus=CORPUS)
-        return v
-
-    return {k: fill(v) for k, v in params.items()}
+from notebook_run import NOTEBOOKS, executed
 
 
 def test_notebooks_found():
@@ -43,16 +28,8 @@ def test_notebook_is_stripped_and_parameterized(nb_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes(nb_path, tmp_path):
-    import papermill as pm
-
-    params = _params(nb_path)
-    if "{corpus}" in json.dumps(json.loads(nb_path.read_text()).get("metadata", {})) and not CORPUS.is_dir():
-        pytest.skip("notebook's test parameters need the shared corpus")
-    out = tmp_path / nb_path.name
-    pm.execute_notebook(str(nb_path), str(out), parameters=params, kernel_name="python3",
-                        cwd=str(tmp_path), progress_bar=False, request_save_on_cell_execute=False,
-                        start_timeout=120)
+def test_notebook_executes(nb_path, tmp_path_factory):
+    out = executed(nb_path, tmp_path_factory)  # shared with test_notebook_html.py
     nb = json.loads(out.read_text())
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors

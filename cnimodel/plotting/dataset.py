@@ -21,7 +21,7 @@ import numpy as np
 from ..display import label, unit
 from ..paths import PATH_NAMES
 from ..stats import median_ci
-from ..summary import conditions, scenario_arrays, scenario_label
+from ..summary import conditions, scenario_arrays, scenario_columns, scenario_label
 from ._style import get_ax, path_color
 
 __all__ = ["axis_label", "plot_repetitions", "plot_medians", "plot_overheads", "plot_coverage",
@@ -71,7 +71,7 @@ def plot_repetitions(df, metric: str, by: str = "path", baseline: str | None = N
         x = x[np.isfinite(x)]
         if not x.size:
             continue
-        c = path_color(n, i)
+        c = path_color(n)
         ax.scatter(i + rng.uniform(-0.12, 0.12, x.size), x * scale, s=18, color=c, alpha=0.6, zorder=2)
         m = median_ci(x, confidence)
         if np.isfinite(m["ci_low"]):
@@ -84,7 +84,15 @@ def plot_repetitions(df, metric: str, by: str = "path", baseline: str | None = N
     ax.set_xlabel(by)
     ax.set_ylabel(axis_label(metric))
     ax.grid(axis="y", alpha=0.3)
+    ax.set_title(_scenario_name(df, by), fontsize="medium")
     return ax
+
+
+def _scenario_name(df, by):
+    """Name of the one scenario ``df`` holds (``"mtu1500-2g: netperf TCP request/response
+    1 B"``), or of what its scenario columns share when they hold several."""
+    shared = {k: df[k].iloc[0] for k in scenario_columns(df, by) if df[k].nunique(dropna=False) == 1}
+    return scenario_label(shared) if shared.get("test") is not None else ""
 
 
 def plot_medians(medians, by: str = "path", ax=None):
@@ -104,7 +112,7 @@ def plot_medians(medians, by: str = "path", ax=None):
         med = sub["median"].to_numpy(float) * scale
         lo = np.nan_to_num(med - sub["ci_low"].to_numpy(float) * scale)
         hi = np.nan_to_num(sub["ci_high"].to_numpy(float) * scale - med)
-        ax.bar(pos, med, width=w, color=path_color(n, j), label=n)
+        ax.bar(pos, med, width=w, color=path_color(n), label=n)
         ax.errorbar(pos, med, yerr=[lo, hi], fmt="none", ecolor="black", capsize=2, lw=1)
     ax.set_xticks(range(len(scen)), scen, rotation=20, ha="right")
     ax.set_ylabel(axis_label(metric))
@@ -134,9 +142,8 @@ def plot_overheads(overheads, by: str = "path", relative: bool = True, ax=None):
         v, lo, hi = (o[c].to_numpy(float) * scale for c in ("diff", "diff_ci_low", "diff_ci_high"))
         xlabel = f"difference against {o['baseline'].iloc[0]} [{unit}]"
     y = np.arange(len(o))[::-1]
-    names = _order(o[by])
     for i, r in enumerate(o.to_dict("records")):
-        c = path_color(str(r[by]), names.index(str(r[by])))
+        c = path_color(str(r[by]))
         ax.barh(y[i], v[i], color=c, alpha=0.85, hatch=None if r["significant"] else "//",
                 edgecolor="white" if r["significant"] else "black")
     err = np.vstack([np.nan_to_num(v - lo), np.nan_to_num(hi - v)])
@@ -172,7 +179,7 @@ def plot_distribution(df, metric: str, by: str = "path", ax=None):
     if data:
         bp = ax.boxplot(data, patch_artist=True, widths=0.6)
         for i, (patch, n) in enumerate(zip(bp["boxes"], names)):
-            patch.set_facecolor(path_color(n, i))
+            patch.set_facecolor(path_color(n))
             patch.set_alpha(0.6)
         ax.set_xticks(range(1, len(names) + 1), names)
     ax.set_xlabel(by)
@@ -182,10 +189,11 @@ def plot_distribution(df, metric: str, by: str = "path", ax=None):
 
 
 def plot_intervals(intervals, metric: str = "throughput_bps", by: str = "source_file",
-                   labels=None, ax=None):
+                   labels=None, paths=None, ax=None):
     """Per-interval time series (iperf3 intervals): ``metric`` against interval end time,
     one line per ``by`` value (the ``sum`` stream when streams are present; omitted
-    intervals excluded)."""
+    intervals excluded).  ``labels`` names each line; ``paths`` ({``by`` value: path}) gives
+    each line its path's colour (else the label's)."""
     ax = get_ax(ax)
     _, scale, _ = _unit(metric)
     d = intervals
@@ -196,7 +204,7 @@ def plot_intervals(intervals, metric: str = "throughput_bps", by: str = "source_
     for i, (k, g) in enumerate(d.groupby(by, sort=True)):
         name = (labels or {}).get(k, str(k))
         ax.plot(g["end_s"].to_numpy(float), g[metric].to_numpy(float) * scale, marker=".",
-                label=name, color=path_color(str(name), i))
+                label=name, color=path_color((paths or {}).get(k, name)))
     ax.set_xlabel("time since test start [s]")
     ax.set_ylabel(axis_label(metric))
     ax.grid(alpha=0.3)
@@ -213,11 +221,13 @@ def plot_measured_vs_predicted(comparison, by: str = "path", quantity: str | Non
     if len(c) == 0:
         return ax
     q = str(c["quantity"].iloc[0])
-    _, scale, unit = _unit(q)
-    for i, n in enumerate(_order(c[by])):
+    # fitted quantities (tcp_rr_latency, tcp_stream_throughput) take their metric's unit
+    _, scale, unit = _unit(q if _unit(q)[2] else "throughput_bps" if "throughput" in q else
+                           "latency_mean_s" if "latency" in q else q)
+    for n in _order(c[by]):
         s = c[c[by].astype(str) == n]
         ax.scatter(s["predicted"].to_numpy(float) * scale, s["measured"].to_numpy(float) * scale,
-                   color=path_color(n, i), label=n, s=22)
+                   color=path_color(n), label=n, s=22)
     v = np.concatenate([c["predicted"].to_numpy(float), c["measured"].to_numpy(float)]) * scale
     v = v[np.isfinite(v) & (v > 0)]
     if v.size:
@@ -225,11 +235,22 @@ def plot_measured_vs_predicted(comparison, by: str = "path", quantity: str | Non
         ax.plot([lo, hi], [lo, hi], color="grey", lw=1, ls="--", label="y = x")
         ax.set_xscale("log")
         ax.set_yscale("log")
-    name, _, _ = _unit(q)
-    ax.set_xlabel(f"model {name} [{unit}]")
-    ax.set_ylabel(f"measured {name} [{unit}]")
+        _plain_log_ticks(ax)
+    name = q.replace("_", " ")
+    ax.set_xlabel(f"model {name} [{unit}]" if unit else f"model {name}")
+    ax.set_ylabel(f"measured {name} [{unit}]" if unit else f"measured {name}")
     ax.legend(fontsize="small")
     return ax
+
+
+def _plain_log_ticks(ax):
+    """Log axes labelled 20, 50, 100 (display units), not 2 x 10^1."""
+    from matplotlib.ticker import FuncFormatter
+
+    f = FuncFormatter(lambda v, _: f"{v:g}")
+    for a in (ax.xaxis, ax.yaxis):
+        a.set_major_formatter(f)
+        a.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if str(f"{v:g}")[0] in "25" else ""))
 
 
 def plot_residuals(residuals, by: str = "path", ax=None):
@@ -241,10 +262,10 @@ def plot_residuals(residuals, by: str = "path", ax=None):
     qs = list(dict.fromkeys(r["quantity"]))
     names = _order(r[by]) if by in r.columns else []
     rng = np.random.default_rng(0)
-    for i, n in enumerate(names):
+    for n in names:
         m = (r[by].astype(str) == n).to_numpy()
         x = np.array([qs.index(q) for q in r.loc[m, "quantity"]]) + rng.uniform(-0.2, 0.2, m.sum())
-        ax.scatter(x, err[m], color=path_color(n, i), label=n, s=18)
+        ax.scatter(x, err[m], color=path_color(n), label=n, s=18)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(range(len(qs)), [q.replace("_", " ") for q in qs], rotation=15, ha="right")
     ax.set_ylabel("model error (predicted / measured - 1) [%]")
@@ -254,15 +275,15 @@ def plot_residuals(residuals, by: str = "path", ax=None):
     return ax
 
 
-def plot_predictions(frame, x: str, y: str, by: str = "path", logx: bool = False, ax=None):
+def plot_predictions(frame, x: str, y: str, by: str = "path", logx: bool = False, title=None, ax=None):
     """Lines of ``y`` against ``x`` per ``by`` value from a :func:`cnimodel.predict.predict`
-    frame (or any tidy frame), both axes in display units."""
+    frame (or any tidy frame), both axes in display units, ``title`` above."""
     ax = get_ax(ax)
     xname, xs, _ = _unit(x)
     _, ys, _ = _unit(y)
-    for i, n in enumerate(_order(frame[by])):
+    for n in _order(frame[by]):
         g = frame[frame[by].astype(str) == n].sort_values(x)
-        ax.plot(g[x].to_numpy(float) * xs, g[y].to_numpy(float) * ys, label=n, color=path_color(n, i),
+        ax.plot(g[x].to_numpy(float) * xs, g[y].to_numpy(float) * ys, label=n, color=path_color(n),
                 marker="." if len(g) < 30 else None)
     if logx:
         ax.set_xscale("log")
@@ -270,6 +291,8 @@ def plot_predictions(frame, x: str, y: str, by: str = "path", logx: bool = False
     ax.set_ylabel(axis_label(y))
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", title=by)
+    if title:
+        ax.set_title(title)
     return ax
 
 
@@ -286,7 +309,8 @@ def _grid(panels, conditions, title):
     widths = [max(1, len(panels[m])) for m in metrics]
     nrows, ncols = len(conditions), len(metrics)
     longest = max((len(lab) for m in metrics for lab in panels[m]), default=10)
-    left, right, gap = 0.85, 1.5, 0.85                       # inches
+    first = len(panels[metrics[0]][0]) if metrics and panels[metrics[0]] else 0
+    left, right, gap = max(0.85, 0.05 * first), 1.5, 0.85    # inches (first label rotated left)
     bottom = 0.45 + 0.065 * longest * 0.5                    # rotated 30 degrees, small font
     top, vgap, row_h = 0.45 + (0.3 if title else 0.0), 0.45, 2.1
     axes_w = min(13.0, 0.55 * sum(widths) + 1.2 * ncols)
@@ -318,7 +342,7 @@ def _panel_layout(scenarios_by_metric):
 def _legend(fig, names, by, extra=()):
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=path_color(n, j), label=n) for j, n in enumerate(names)] + list(extra)
+    handles = [Patch(color=path_color(n), label=n) for n in names] + list(extra)
     fig.legend(handles=handles, loc="upper right", fontsize="small", title=by)
 
 
@@ -351,7 +375,7 @@ def plot_scenarios(df, by: str = "path", baseline: str | None = None, confidence
     panels = _panel_layout(order)
     fig, axes = _grid(panels, conds, title)
     w = 0.8 / max(1, len(names))
-    colors = [path_color(n, j) for j, n in enumerate(names)]
+    colors = [path_color(n) for n in names]
     rng = np.random.default_rng(0)
     for i, c in enumerate(conds):
         for jm, m in enumerate(panels):
@@ -412,7 +436,7 @@ def plot_overhead_panels(overheads, by: str = "path", relative: bool = True, tit
     fig, axes = _grid(panels, conds, title)
     names = _order(o[by])
     w = 0.8 / max(1, len(names))
-    colors = {n: path_color(n, j) for j, n in enumerate(names)}
+    colors = {n: path_color(n) for n in names}
     k = ("relative", "relative_ci_low", "relative_ci_high") if relative else ("diff", "diff_ci_low", "diff_ci_high")
     cells = {}
     for lab, r in zip(labels, recs):

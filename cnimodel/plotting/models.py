@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..display import label
 from ..latency import rr_latency
 from ..predict import predict
-from ._style import get_ax
+from ._style import get_ax, path_color
 
 __all__ = ["plot_measured_vs_predicted", "plot_residuals", "plot_latency_vs_load",
            "plot_throughput_vs_mtu"]
@@ -53,7 +54,7 @@ def plot_measured_vs_predicted(fit_result, quantity=None, ax=None):
     r = r[r["quantity"] == q]
     k, unit = _scale(q)
     for path, g in r.groupby("path", sort=False):
-        ax.scatter(g["measured"] * k, g["predicted"] * k, label=str(path), s=18)
+        ax.scatter(g["measured"] * k, g["predicted"] * k, label=str(path), s=18, color=path_color(path))
     if len(r):
         lo = float(min(r["measured"].min(), r["predicted"].min()) * k)
         hi = float(max(r["measured"].max(), r["predicted"].max()) * k)
@@ -71,11 +72,11 @@ def plot_residuals(fit_result, x="msg_size_bytes", ax=None):
     r = getattr(fit_result, "residuals", fit_result)
     for path, g in r.groupby("path", sort=False):
         xv = g[x] if x in g else np.arange(len(g))
-        ax.scatter(xv, 100 * g["rel_error"], label=str(path), s=16)
+        ax.scatter(xv, 100 * g["rel_error"], label=str(path), s=16, color=path_color(path))
     ax.axhline(0, color="0.5", lw=1)
     if x == "msg_size_bytes":
         ax.set_xscale("symlog", linthresh=1)
-    ax.set_xlabel(x)
+    ax.set_xlabel(label(x) if x in r else "measurement")
     ax.set_ylabel("predicted / measured - 1 [%]")
     ax.set_title("fit residuals")
     ax.legend(fontsize="small")
@@ -95,8 +96,8 @@ def plot_latency_vs_load(params=None, paths=("host", "bridge", "overlay", "routi
     key = "latency_mean_s" if quantile == "mean" else f"latency_{quantile}_s"
     for path in paths:
         r = rr_latency(params, path, msg_size_bytes, rho, queue, **scenario)
-        ax.plot(rho, np.asarray(r[key]) * 1e6, label=str(path))
-    ax.set_xlabel("load (utilisation rho)")
+        ax.plot(rho * 100, np.asarray(r[key]) * 1e6, label=str(path), color=path_color(path))
+    ax.set_xlabel("load (utilisation rho) [%]")
     ax.set_ylabel(f"{quantile} latency [us]")
     ax.set_yscale("log")
     ax.set_title(f"request/response latency vs load ({msg_size_bytes:g} B)")
@@ -115,22 +116,27 @@ def plot_throughput_vs_mtu(params=None, paths=("host", "bridge", "overlay", "rou
     """
     ax = get_ax(ax)
     mtus = np.asarray(mtus if mtus is not None else np.linspace(1280, 9000, 40).round())
-    for i, path in enumerate(paths):
+    bounds = []
+    for path in paths:
         df = predict(params, path=path, underlay_mtu_bytes=mtus, link_rate_bps=link_rate_bps,
                      streams=streams, test="stream", **scenario)
-        line, = ax.plot(mtus, df["throughput_bps"] / 1e9, label=str(path), lw=1.2)
+        color = path_color(path)
+        ax.plot(mtus, df["throughput_bps"] / 1e9, label=str(path), lw=1.2, color=color)
         for b, m in _MARKERS.items():
             sel = (df["bound"] == b).to_numpy()
             if sel.any():
-                ax.scatter(mtus[sel], df["throughput_bps"][sel] / 1e9, marker=m, s=14,
-                           color=line.get_color(), label=f"bound: {b}" if i == 0 else None)
+                ax.scatter(mtus[sel], df["throughput_bps"][sel] / 1e9, marker=m, s=14, color=color)
+                bounds += [b] if b not in bounds else []
         if measured is not None:
             mm = measured[measured["path"] == path]
-            ax.scatter(mm["underlay_mtu_bytes"], mm["throughput_bps"] / 1e9, marker="x",
-                       color=line.get_color())
-    ax.set_xlabel("underlay MTU [bytes]")
+            ax.scatter(mm["underlay_mtu_bytes"], mm["throughput_bps"] / 1e9, marker="x", color=color,
+                       label=f"{path} measured" if len(mm) else None)
+    # one legend entry per bound that binds somewhere, in grey (the colour is the path's)
+    for b in bounds:
+        ax.scatter([], [], marker=_MARKERS[b], s=14, color="0.4", label=f"bound: {b}")
+    ax.set_xlabel("underlay MTU [B]")
     ax.set_ylabel("throughput [Gbit/s]")
     rate = "unshaped" if not np.isfinite(link_rate_bps) else f"{link_rate_bps / 1e9:g} Gbit/s"
-    ax.set_title(f"throughput vs MTU ({rate}, {streams} stream(s))")
+    ax.set_title(f"throughput vs MTU ({rate}, {streams} stream{'s' if streams != 1 else ''})")
     ax.legend(fontsize="small")
     return ax

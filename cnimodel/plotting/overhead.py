@@ -49,10 +49,10 @@ def plot_goodput_vs_mtu(paths=PATH_NAMES, underlay_mtu_bytes=None, link_rate_bps
             continue
         g = ov.summarize(path=path, underlay_mtu_bytes=mtu, link_rate_bps=link_rate_bps,
                          accounting=accounting, ip_version=ip_version)["goodput_bps"]
-        ax.plot(mtu, g / 1e9, label=f"{path.name} ({path.encap})", color=path_color(path.name, i),
+        ax.plot(mtu, g / 1e9, label=f"{path.name} ({path.encap})", color=path_color(path.name),
                 linestyle="--" if path.encap == "none" and path.name != "host" else "-")
     ax.axhline(link_rate_bps / 1e9, color="0.6", linewidth=0.8, linestyle=":")
-    ax.set_xlabel("underlay MTU [bytes]")
+    ax.set_xlabel("underlay MTU [B]")
     ax.set_ylabel("goodput bound [Gbit/s]")
     ax.set_title(f"Line-rate goodput at {link_rate_bps / 1e9:g} Gbit/s ({accounting} accounting)")
     ax.legend(fontsize="small")
@@ -79,9 +79,9 @@ def plot_efficiency_vs_message_size(paths=PATH_NAMES, msg_size_bytes=None, under
         path = get_path(p)
         eff = ov.summarize(path=path, underlay_mtu_bytes=underlay_mtu_bytes, msg_size_bytes=m,
                            accounting=accounting, ip_version=ip_version, _skip_rate=True)["efficiency"]
-        ax.plot(m, 100 * eff, label=path.name, color=path_color(path.name, i))
+        ax.plot(m, 100 * eff, label=path.name, color=path_color(path.name))
     ax.set_xscale("log")
-    ax.set_xlabel("message size [bytes]")
+    ax.set_xlabel("message size [B]")
     ax.set_ylabel("payload efficiency [%]")
     ax.set_title(f"Payload per byte on the link, underlay MTU {underlay_mtu_bytes} B")
     ax.legend(fontsize="small")
