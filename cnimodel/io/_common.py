@@ -87,23 +87,34 @@ def _json_error(name: str, exc: json.JSONDecodeError) -> DataFormatError:
                            found=exc.msg)
 
 
-def loads(data: bytes, name: str, recover: bool = False):
+def loads(data: bytes, name: str, recover: bool = False, unique_keys: bool = True):
     """Parse JSON (orjson when installed).
 
     With ``recover=True``, the two unambiguous faults real tools write are
     repaired before giving up: bare ``nan`` / ``inf`` tokens and empty values
     (``"user": ,``) become ``null`` (read as NaN).  Anything else raises a
-    :class:`DataFormatError` with line and column.
+    :class:`DataFormatError` with line and column.  ``unique_keys``: an object holding
+    a key twice is a :class:`DataFormatError` naming the key path
+    (:func:`duplicate_key_error`), never the last value kept silently.
+
+    >>> loads(b'{"a": {"b": 1, "b": 2}}', "x.json")
+    Traceback (most recent call last):
+    ...
+    cnimodel.errors.DataFormatError: x.json: at a.b: expected each key once per JSON object, found the key twice with different values; a parser would keep the last one silently, so the file is not read
     """
     try:
-        return LOADS(data)
+        return _unique(LOADS(data), data, name, unique_keys)
     except (ValueError, RecursionError) as exc:
+        if isinstance(exc, DataFormatError):
+            raise
         first = exc
     if recover:
         fixed = _EMPTY_VALUE.sub(rb"\1null", _BARE_NAN.sub(rb"\1null", data))
         if fixed != data:
             try:
-                return json.loads(fixed)
+                return _unique(json.loads(fixed), fixed, name, unique_keys)
+            except DataFormatError:
+                raise
             except (ValueError, RecursionError):
                 pass
     try:  # a precise message from the stdlib decoder (line, column)
@@ -113,6 +124,97 @@ def loads(data: bytes, name: str, recover: bool = False):
     except (ValueError, RecursionError) as exc:
         raise DataFormatError(name, "document", "valid JSON", found=str(exc)[:200]) from None
     raise DataFormatError(name, "document", "valid JSON", found=str(first)[:200])
+
+
+# ----------------------------------------------------------------------------- duplicate keys
+#: a key written with blanks before its colon: the cheap key count below does not see it
+_SPACED_COLON = re.compile(rb'"[ \t\r\n]+:')
+
+
+def may_have_duplicate_keys(raw: bytes, doc, start: int = 0, end: int | None = None) -> bool:
+    """Cheap screen: False only when the JSON ``raw[start:end]`` parsed as ``doc`` has no
+    duplicate key (a parser keeps the last of two equal keys, silently).
+
+    Every key in the text is a string followed by ``:``; one lost to a duplicate makes the
+    parsed document print fewer of them.  The count cannot tell when the text writes a key
+    with blanks before its colon or a quote as ``\\u0022``: then the answer is True and
+    :func:`duplicate_keys` (exact, slower) decides.
+
+    >>> may_have_duplicate_keys(b'{"a": 1, "b": {"c": 2}}', {"a": 1, "b": {"c": 2}})
+    False
+    >>> may_have_duplicate_keys(b'{"a": 1, "a": 2}', {"a": 2})
+    True
+    """
+    end = len(raw) if end is None else end
+    if _orjson is None or _SPACED_COLON.search(raw, start, end) or \
+            raw.find(b"\\u0022", start, end) >= 0 or raw.find(b"\\U0022", start, end) >= 0:
+        return True
+    try:
+        printed = _orjson.dumps(doc)
+    except (TypeError, ValueError):  # an integer beyond 64 bits, a NaN from the fallback ...
+        return True
+    return raw.count(b'":', start, end) != printed.count(b'":')
+
+
+class _Pairs(dict):
+    """A JSON object that remembers the keys it held more than once (``dups``: key -> True
+    when every copy had the same value)."""
+
+    __slots__ = ("dups",)
+
+
+def _pairs_hook(pairs):
+    out = _Pairs(pairs)
+    out.dups = {}
+    if len(out) != len(pairs):
+        for k, v in pairs:
+            if k in out.dups or sum(1 for q, _ in pairs if q == k) > 1:
+                out.dups[k] = out.dups.get(k, True) and v == out[k]
+    return out
+
+
+def duplicate_keys(text: str) -> list:
+    """``[(key path, same value), ...]`` for every key an object of the JSON ``text`` holds
+    more than once (``end.sum_sent``, ``intervals[3].sum``), object by object in document
+    order; ``same`` is True when every copy holds the same value.  [] when there is none.
+
+    >>> duplicate_keys('{"end": {"sum": {"bytes": 1, "bytes": 2}}, "x": [{"k": 1, "k": 1}]}')
+    [('end.sum.bytes', False), ('x[0].k', True)]
+    """
+    try:
+        doc = json.loads(text, object_pairs_hook=_pairs_hook)
+    except (ValueError, RecursionError):
+        return []
+    out = []
+    stack = [("", doc)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, _Pairs):
+            out.extend((f"{path}.{k}" if path else k, same) for k, same in node.dups.items())
+            stack.extend((f"{path}.{k}" if path else k, v) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
+    return out
+
+
+def _unique(doc, raw: bytes, name: str, check: bool):
+    """``doc`` itself, after the duplicate-key check of ``raw`` when ``check``: a key held
+    twice with different values is an error (which one the tool meant is ambiguous); with
+    the same value it is harmless and the document is read."""
+    if check and may_have_duplicate_keys(raw, doc):
+        differ = [p for p, same in duplicate_keys(raw.decode("utf-8", "replace")) if not same]
+        if differ:
+            raise duplicate_key_error(name, differ)
+    return doc
+
+
+def duplicate_key_error(name: str, paths: list) -> DataFormatError:
+    """The error for a document whose objects hold a key twice with different values (paths
+    from :func:`duplicate_keys`): which value the tool meant is ambiguous."""
+    more = f" (and {len(paths) - 1} more)" if len(paths) > 1 else ""
+    return DataFormatError(name, paths[0], "each key once per JSON object",
+                           found=f"the key twice with different values{more}; a parser would "
+                           "keep the last one silently, so the file is not read")
 
 
 def dig(obj, path: str, name: str, kind=dict):
@@ -165,6 +267,38 @@ def fnum(text_value: str, name: str, where: str) -> float:
     except (TypeError, ValueError):
         raise DataFormatError(name, where, "a number", found=describe(text_value)) from None
     return v
+
+
+#: phrases of tools' error messages -> what an error says, in our words (errors and skip
+#: reasons describe a file's content, they never quote it: issue 16)
+_TOOL_MESSAGES = (
+    ("connection refused", "connection refused"), ("no route to host", "no route to host"),
+    ("network is unreachable", "network unreachable"), ("unable to connect", "could not connect"),
+    ("failed to connect", "could not connect"), ("can't connect", "could not connect"),
+    ("cannot connect", "could not connect"), ("not known", "host name not resolved"),
+    ("unknown host", "host name not resolved"), ("resolve", "host name not resolved"),
+    ("timed out", "timed out"), ("timeout", "timed out"), ("busy", "the server was busy"),
+    ("interrupt", "interrupted"), ("permission denied", "permission denied"),
+    ("closed unexpectedly", "the connection closed unexpectedly"),
+    ("reset by peer", "connection reset"), ("no messages were received", "no reply from the server"),
+    ("broadcast", "a broadcast address"), ("unable to receive", "results not received"),
+    ("unable to send", "could not send"), ("invalid argument", "invalid argument"),
+)
+
+
+def tool_message(msg) -> str:
+    """An error a tool printed, described in fixed words, never quoted.
+
+    >>> tool_message("unable to connect to server: Connection refused")
+    'error message (could not connect; connection refused)'
+    >>> tool_message("PRIVATE-KEY-abc")
+    'error message of 15 characters (not shown)'
+    """
+    low = str(msg).lower()
+    hits = list(dict.fromkeys(d for k, d in _TOOL_MESSAGES if k in low))
+    if hits:
+        return f"error message ({'; '.join(hits)})"
+    return f"error message of {len(str(msg))} characters (not shown)"
 
 
 def neg_missing(v: float) -> float:

@@ -2,7 +2,8 @@
 
 Detection looks at the first bytes (64 KiB at most) of the decompressed content,
 never only at the file name, in this order: tar archive -> knb; JSON object with
-``"event"`` or ``"start"`` -> iperf3; JSON with ``FLENT_VERSION`` / ``x_values`` ->
+``"event"`` or ``"start"`` -> iperf3 (also after other text: iperf3's own layout ``{`` + newline + tab + ``"start":``);
+JSON with ``FLENT_VERSION`` / ``x_values`` ->
 flent; JSON or YAML with ``generator: knb`` -> knb; a JSON list of netperf outputs
 -> netperf (PerfKit); netperf banner, ``KEY=VALUE`` selectors or a classic table
 -> netperf; a CSV header with ``Profile`` and ``Throughput Metric`` ->
@@ -86,6 +87,8 @@ def sniff(data: bytes) -> str | None:
         return None
     head = data[i:i + 65536]
     s = head
+    if b'{\n\t"start":\t{' in head or b'{\r\n\t"start":\t{' in head:
+        return "iperf3"  # iperf3's own JSON layout after other text (a console log, a warning)
     if s.startswith(b"["):
         if b"TEST from" in head or b"Throughput" in head:
             return "netperf"
@@ -128,11 +131,18 @@ def _describe_unknown(data: bytes, name: str) -> DataFormatError:
                            + ", ".join(FORMATS), found=C.describe(data) if s else "an empty file")
 
 
+#: readers that report what they drop from a file they read (``findings=`` list of
+#: :class:`~cnimodel.io.schema.Finding`)
+_REPORTING = frozenset(("iperf3", "iperf3-text", "uperf"))
+
+
 def parse_bytes(data: bytes, name: str, format: str | None = None, intervals: bool = False,
-                validate_intervals: bool = True, records: bool = False):
+                validate_intervals: bool = True, records: bool = False, findings: list | None = None):
     """Rows (and interval rows) of decompressed ``data``: the engine of :func:`read`.
 
-    ``records=True``: iperf3 rows may come as tuples (``iperf3.RECORD_LAYOUT``)."""
+    ``records=True``: iperf3 rows may come as tuples (``iperf3.RECORD_LAYOUT``).
+    ``findings``: a list the readers append to what they read but did not keep
+    (:class:`~cnimodel.io.schema.Finding`)."""
     fmt = format or sniff(data)
     if fmt is None:
         raise _describe_unknown(data, name)
@@ -142,7 +152,9 @@ def parse_bytes(data: bytes, name: str, format: str | None = None, intervals: bo
         raise ParameterError("format", fmt, "one of " + ", ".join(FORMATS))
     try:
         if fmt == "iperf3":
-            return parse_iperf3(data, name, intervals, validate_intervals, records)
+            return parse_iperf3(data, name, intervals, validate_intervals, records, findings)
+        if fmt in _REPORTING:
+            return FORMATS[fmt](data, name, findings=findings), []
         return FORMATS[fmt](data, name), []
     except DataFormatError:
         raise
@@ -193,12 +205,13 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
     from .schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 
     data, name = C.read_bytes(path_or_buffer)
-    rows, ivals = parse_bytes(data, name, format, intervals)
+    noted = []
+    rows, ivals = parse_bytes(data, name, format, intervals, findings=noted)
     df, findings = check_frame(frame_from_rows(rows))
     if findings and not len(df):  # nothing the schema check keeps: the file gives no measurement
         f = findings[0]
         raise DataFormatError(name, f.location, "a row the schema check keeps", found=f.reason)
-    df.attrs["findings"] = findings
+    df.attrs["findings"] = noted + findings
     if intervals:
         return df, frame_from_rows(ivals, INTERVAL_COLUMNS)
     return df

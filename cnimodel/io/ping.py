@@ -47,9 +47,14 @@ _FP_ALIVE = re.compile(r"^(\S+) is alive \(([\d.]+) ms\)", re.M)
 _MS = 1e-3
 
 
+_HEAD_B = re.compile(rb"^PING \S+ \([^)\n]*\) \d+\(\d+\) bytes of data\.", re.M)
+
+
 def looks_like_ping(head: bytes) -> bool:
-    """True for iputils ping output (``PING host (addr) N(M) bytes of data.``, or its ``ping: `` error)."""
-    return (head.startswith(b"PING ") and b"bytes of data" in head[:300]) or head.startswith(b"ping: ")
+    """True for iputils ping output (``PING host (addr) N(M) bytes of data.``, also after a
+    few lines of other text such as a console prompt, or its ``ping: `` error)."""
+    return (head.startswith(b"PING ") and b"bytes of data" in head[:300]) or \
+        head.startswith(b"ping: ") or _HEAD_B.search(head, 0, 2000) is not None
 
 
 def looks_like_fping(head: bytes) -> bool:

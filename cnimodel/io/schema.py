@@ -335,7 +335,10 @@ ROW_KEY = ("source_file", "record", "series", "test", "protocol", "direction", "
 
 @dataclass(frozen=True)
 class Finding:
-    """A row a reader produced but the schema check did not keep, and why."""
+    """Something read but not kept, and why: a row the schema check did not keep, or what a
+    reader dropped from a file it otherwise read (a flow without its receiver's report, a
+    duplicate key in a JSON object, lines around a JSON document).  ``location`` names the
+    record, line or key path; ``reason`` describes, never quotes, the content."""
 
     path: str
     location: str
