@@ -303,8 +303,9 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
                         raise DataFormatError(shown, "file", "a file inside the dataset "
                                               "(follow_symlinks=True / --follow-symlinks reads it)",
                                               found="a symbolic link to a file outside it")
+                fnoted = []  # kept only when the file is read
                 frows, fivals = parse_bytes(C.read_file(path, shown, limits), shown, None,
-                                            intervals, validate_intervals, True, noted)
+                                            intervals, validate_intervals, True, fnoted)
             except DataFormatError as exc:
                 if strict:
                     raise
@@ -329,6 +330,7 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
             if lab is not runs[-1][1] and frows:
                 runs.append((len(rows), lab))
             rows.extend(frows)
+            noted.extend(fnoted)
             if fivals:
                 ivals.extend(fivals)
             nread += 1

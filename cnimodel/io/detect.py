@@ -10,7 +10,8 @@ flent; JSON or YAML with ``generator: knb`` -> knb; a JSON list of netperf outpu
 k8s-netperf; iperf2 report lines (``YYYYMMDDHHMMSS,...,start-end,...``) or the
 enhanced header -> iperf2; ``PING host (address) N(M) bytes of data.`` -> ping;
 iperf3 text (``Connecting to host``, ``Server listening on``, ``iperf3: error -``) ->
-iperf3-text; ``sockperf:`` lines -> sockperf; a ``tcp_lat:`` / ``udp_bw:`` header -> qperf; fping's per-target lines (``host : [0], 64 bytes, ...``, ``xmt/rcv/%loss``) -> fping.
+iperf3-text; ``sockperf:`` lines -> sockperf; a ``tcp_lat:`` / ``udp_bw:`` header -> qperf; fping's per-target lines (``host : [0], 64 bytes, ...``, ``xmt/rcv/%loss``) -> fping;
+``Starting N threads running profile:`` -> uperf.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from .iperf3_text import looks_like_iperf3_text, parse_iperf3_text
 from .qperf import looks_like_qperf, parse_qperf
 from .sockperf import looks_like_sockperf, parse_sockperf
 from .ping import looks_like_fping, looks_like_ping, parse_fping, parse_ping
+from .uperf import looks_like_uperf, parse_uperf
 
 __all__ = ["read", "sniff", "FORMATS", "parse_bytes"]
 
@@ -44,6 +46,7 @@ FORMATS = {
     "sockperf": parse_sockperf,
     "qperf": parse_qperf,
     "iperf3-text": parse_iperf3_text,
+    "uperf": parse_uperf,
 }
 
 _IPERF2 = re.compile(rb"(?:[+-]\d{4}:)?\d{14}(?:\.\d+)?,[^,\n]*,[^,\n]*,[^,\n]*,[^,\n]*,-?\d+,")
@@ -99,6 +102,8 @@ def sniff(data: bytes) -> str | None:
         return "netperf"
     if looks_like_iperf3_text(s):
         return "iperf3-text"
+    if looks_like_uperf(s):
+        return "uperf"
     if looks_like_qperf(s):
         return "qperf"
     if looks_like_sockperf(s):
@@ -173,7 +178,7 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
         The file (``.gz`` accepted for every format).
     format : str, optional
         Force a reader: ``iperf3``, ``iperf2``, ``netperf``, ``k8s-netperf``, ``knb``,
-        ``flent``, ``ping``, ``fping``, ``sockperf``, ``qperf``, ``iperf3-text``.  Default: detected from the content.
+        ``flent``, ``ping``, ``fping``, ``sockperf``, ``qperf``, ``iperf3-text``, ``uperf``.  Default: detected from the content.
     intervals : bool
         Also return the per-interval frame (iperf3 only; empty for other formats).
 
@@ -200,7 +205,7 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
     >>> read(io.BytesIO(b"just notes"))
     Traceback (most recent call last):
     ...
-    cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, iperf3-text, found 10 bytes of text
+    cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, iperf3-text, uperf, found 10 bytes of text
     """
     from .schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 
