@@ -92,10 +92,8 @@ def sniff(data: bytes) -> str | None:
     s = head
     if b'{\n\t"start":\t{' in head or b'{\r\n\t"start":\t{' in head:
         return "iperf3"  # iperf3's own JSON layout after other text (a console log, a warning)
-    if s.startswith(b"["):
-        if b"TEST from" in head or b"Throughput" in head:
-            return "netperf"
-        return None
+    if s.startswith(b"[") and (b"TEST from" in head or b"Throughput" in head):
+        return "netperf"  # a JSON list of netperf outputs (PerfKit); other "[" text goes on
     if s.startswith(b"metadata:") and (b"knb" in head or b"pod2pod" in head):
         return "knb"
     if s.startswith(b"MIGRATED") or b" TEST from " in s[:400] or _KEYVAL.match(s):
