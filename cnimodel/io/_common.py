@@ -7,7 +7,7 @@ import os
 import re
 
 from ..errors import DataFormatError
-from .access import DEFAULT_LIMITS, Limits, describe, gunzip_capped, read_guarded
+from .access import DEFAULT_LIMITS, Limits, describe, gunzip_capped, read_guarded, unquoted
 
 try:  # orjson is optional (extra "fast"); json is the fallback
     import orjson as _orjson
@@ -286,8 +286,9 @@ _TOOL_MESSAGES = (
 )
 
 
-def tool_message(msg) -> str:
-    """An error a tool printed, described in fixed words, never quoted.
+def tool_message(msg, known_only: bool = False):
+    """An error a tool printed, described in fixed words, never quoted (``known_only``: None
+    when no known phrase is in it).
 
     >>> tool_message("unable to connect to server: Connection refused")
     'error message (could not connect; connection refused)'
@@ -298,7 +299,7 @@ def tool_message(msg) -> str:
     hits = list(dict.fromkeys(d for k, d in _TOOL_MESSAGES if k in low))
     if hits:
         return f"error message ({'; '.join(hits)})"
-    return f"error message of {len(str(msg))} characters (not shown)"
+    return None if known_only else f"error message of {len(str(msg))} characters (not shown)"
 
 
 def neg_missing(v: float) -> float:

@@ -164,7 +164,7 @@ def parse_bytes(data: bytes, name: str, format: str | None = None, intervals: bo
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError,
             OverflowError, UnicodeError) as exc:  # safety net: the readers raise precise errors
         raise DataFormatError(name, "content", f"a readable {fmt} file",
-                              found=f"{type(exc).__name__}: {str(exc)[:120]}") from exc
+                              found=f"{type(exc).__name__} ({C.describe(str(exc))})") from exc
 
 
 def read(path_or_buffer, format: str | None = None, intervals: bool = False):

@@ -36,13 +36,14 @@ def doc_rows(doc, end, name, rec):
         proto = ts.get("protocol")
     if type(start) is not dict or type(ts) is not dict:
         C.dig(doc, "start.test_start", name)
-    if not isinstance(proto, str):
-        raise DataFormatError(name, "start.test_start.protocol", "TCP, UDP or SCTP", found=repr(proto))
+    if not isinstance(proto, str) or proto.lower() not in ("tcp", "udp", "sctp"):
+        raise DataFormatError(name, "start.test_start.protocol", "TCP, UDP or SCTP",
+                              found=C.describe(proto))
     proto = proto.lower()
     nstreams = ts.get("num_streams")
     if isinstance(nstreams, bool) or not isinstance(nstreams, int) or not 0 <= nstreams < 1 << 31:
         raise DataFormatError(name, "start.test_start.num_streams", "a stream count (integer)",
-                              found=repr(nstreams)[:40])
+                              found=C.describe(nstreams))
     reverse = bool(ts.get("reverse"))
     version = start.get("version")
     if isinstance(version, str):
