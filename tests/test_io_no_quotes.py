@@ -19,7 +19,7 @@ SEEDS = dict(SEED_BYTES, **{f"public-{p.parent.name}-{p.name}": p.read_bytes() f
 _WORD = re.compile(rb"[A-Za-z0-9.+\-:%/]+")
 
 
-def _variants(raw: bytes, limit: int = 15):
+def _variants(raw: bytes, limit: int = 10):
     s = SECRET.encode()
     yield s + b"\n" + raw
     yield raw + b"\n" + s + b"\n"

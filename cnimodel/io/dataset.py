@@ -147,11 +147,11 @@ def _parse_config(doc, path):
         if not isinstance(ent, dict) or not isinstance(ent.get("glob"), str) \
                 or not isinstance(ent.get("labels") or {}, dict):
             raise DataFormatError(path, f"files[{i}]", "{glob: <pattern>, labels: {...}}",
-                                  found=repr(ent)[:80])
+                                  found=C.describe(ent))
         files.append((_glob_re(ent["glob"]), dict(ent.get("labels") or {})))
     ignore = doc.get("ignore") or []
     if not isinstance(ignore, list) or not all(isinstance(g, str) for g in ignore):
-        raise DataFormatError(path, "ignore", "a list of glob strings", found=repr(ignore)[:80])
+        raise DataFormatError(path, "ignore", "a list of glob strings", found=C.describe(ignore))
     unknown = set(doc) - {"labels", "files", "ignore"}
     if unknown:
         raise DataFormatError(path, sorted(unknown)[0], "only the keys labels, files, ignore",
