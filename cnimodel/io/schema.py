@@ -30,7 +30,8 @@ class Column:
 
 COLUMNS: tuple = (
     Column("path", "string", "", "data path label: host, bridge, overlay, routing, underlay or user label"),
-    Column("tool", "string", "", "iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf"),
+    Column("tool", "string", "", "iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, "
+           "uperf"),
     Column("tool_version", "string", "", "version string reported by the tool, if any"),
     Column("test", "string", "", "stream (bulk), rr (request/response), crr (connect/request/response)"),
     Column("protocol", "string", "", "tcp, udp or icmp (ping, fping)"),
