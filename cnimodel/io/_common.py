@@ -127,33 +127,60 @@ def loads(data: bytes, name: str, recover: bool = False, unique_keys: bool = Tru
 
 
 # ----------------------------------------------------------------------------- duplicate keys
-#: a key written with blanks before its colon: the cheap key count below does not see it
-_SPACED_COLON = re.compile(rb'"[ \t\r\n]+:')
 
 
-def may_have_duplicate_keys(raw: bytes, doc, start: int = 0, end: int | None = None) -> bool:
-    """Cheap screen: False only when the JSON ``raw[start:end]`` parsed as ``doc`` has no
-    duplicate key (a parser keeps the last of two equal keys, silently).
-
-    Every key in the text is a string followed by ``:``; one lost to a duplicate makes the
-    parsed document print fewer of them.  The count cannot tell when the text writes a key
-    with blanks before its colon or a quote as ``\\u0022``: then the answer is True and
-    :func:`duplicate_keys` (exact, slower) decides.
+def may_have_duplicate_keys(raw: bytes, doc) -> bool:
+    """Cheap screen: False only when the JSON ``raw`` parsed as ``doc`` has no duplicate key
+    (a parser keeps the last of two equal keys, silently); see :func:`duplicate_screen`.
 
     >>> may_have_duplicate_keys(b'{"a": 1, "b": {"c": 2}}', {"a": 1, "b": {"c": 2}})
     False
     >>> may_have_duplicate_keys(b'{"a": 1, "a": 2}', {"a": 2})
     True
     """
-    end = len(raw) if end is None else end
-    if _orjson is None or _SPACED_COLON.search(raw, start, end) or \
-            raw.find(b"\\u0022", start, end) >= 0 or raw.find(b"\\U0022", start, end) >= 0:
-        return True
+    return duplicate_screen(raw, doc)[0]
+
+
+def duplicate_screen(raw: bytes, doc, ranges=None, ignore=(), ignore_before: bytes = b"") -> tuple:
+    """``(maybe, repeated)``: ``maybe`` is False only when the JSON text ``raw`` (the parts
+    ``ranges``, ``[(start, end), ...]``, when ``doc`` was parsed from those alone) holds no
+    key twice in one object, leaving aside the key names ``ignore``; ``repeated`` lists the
+    ignored names the text holds more often than ``doc`` does.
+
+    A colon stands in JSON text only after a key or inside a string, and the parsed
+    document printed again holds the same strings: a key lost to a duplicate makes it print
+    fewer colons (blanks do not matter).  A colon written ``\\u003a`` could hide one: then
+    ``maybe`` is True and :func:`duplicate_keys` (exact, slower) decides, as for every count
+    that differs.
+
+    >>> duplicate_screen(b'{"a": 1, "s": 1, "s": 2}', {"a": 1, "s": 2}, ignore=("s",))
+    (False, ['s'])
+    >>> duplicate_screen(b'{"a" : 1, "a"\\t: 2}', {"a": 2})[0]
+    True
+    """
+    ranges = ranges or [(0, len(raw))]
+    if _orjson is None or any(raw.find(b"\\u003", a, b) >= 0 for a, b in ranges):
+        return True, []
     try:
         printed = _orjson.dumps(doc)
     except (TypeError, ValueError):  # an integer beyond 64 bits, a NaN from the fallback ...
-        return True
-    return raw.count(b'":', start, end) != printed.count(b'":')
+        return True, []
+    n_raw, n_doc = sum(raw.count(b":", a, b) for a, b in ranges), printed.count(b":")
+    repeated = []
+    if n_raw == n_doc:  # the common case: every key once
+        return False, repeated
+    # the ignored names are counted before ``ignore_before`` only (where a tool prints them;
+    # one printed elsewhere is not subtracted, so the counts differ and the exact check runs)
+    cut_raw = raw.find(ignore_before) if ignore_before else -1
+    cut_doc = printed.find(ignore_before) if ignore_before else -1
+    for k in ignore:
+        tok = b'"' + k.encode() + b'":'
+        r = sum(raw.count(tok, a, min(b, cut_raw) if cut_raw >= 0 else b) for a, b in ranges)
+        d = printed.count(tok, 0, cut_doc if cut_doc >= 0 else len(printed))
+        n_raw, n_doc = n_raw - r, n_doc - d
+        if r > d:
+            repeated.append(k)
+    return n_raw != n_doc, repeated
 
 
 class _Pairs(dict):
@@ -291,7 +318,7 @@ def tool_message(msg, known_only: bool = False):
     when no known phrase is in it).
 
     >>> tool_message("unable to connect to server: Connection refused")
-    'error message (could not connect; connection refused)'
+    'error message (connection refused; could not connect)'
     >>> tool_message("PRIVATE-KEY-abc")
     'error message of 15 characters (not shown)'
     """

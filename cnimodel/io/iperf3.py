@@ -37,7 +37,7 @@ from ..errors import DataFormatError
 from . import _common as C
 from .iperf3_careful import TCP_DEFAULT_BLKSIZE as _TCP_DEFAULT_BLKSIZE, TCP_RECEIVED_MIN_FRACTION, \
     doc_rows, interval_rows, last_pmtu
-from .iperf3_docs import check_keys, documents
+from .iperf3_docs import HARMLESS_KEYS, check_keys, documents, note_repeated
 
 __all__ = ["read_iperf3", "parse_iperf3"]
 
@@ -93,18 +93,48 @@ def _dup_hook(pairs):
 _PMTU = re.compile(rb'"pmtu":\s*(\d+)')
 
 
-def _summary_doc(data: bytes):
-    """The document WITHOUT its intervals array (plus the last interval's pmtu values), parsed
-    from iperf3's own layout; None whenever the layout is not exactly that (caller parses all).
-
-    Used by ``load_dataset(..., validate_intervals=False)``: the bytes of the interval array
-    are then not parsed, hence not validated."""
+def _summary_ranges(data: bytes):
+    """``[(0, i), (j, len)]``: the bytes of iperf3's own layout outside the intervals array, or
+    None when the file does not have exactly that layout."""
     if not data.startswith((b'{\n\t"start":', b'{\r\n\t"start":')):  # CRLF: captured via a tty
         return None
     i = data.find(b'\n\t"intervals":\t[')
     j = data.rfind(b'\n\t"end":\t{')
     if i < 0 or j < i or data.find(b'\n\t"start":', 12) != -1:  # printed twice: parse all
         return None
+    return [(0, i), (j, len(data))]
+
+
+def _keys_once(data, doc, name, findings) -> bool:
+    """True when no object of ``doc`` (ONE document parsed from all of ``data``) holds a key
+    twice (iperf3's per-stream copies of :data:`~cnimodel.io.iperf3_docs.HARMLESS_KEYS`
+    aside, reported): :func:`~cnimodel.io._common.duplicate_screen` of the parts rows are
+    read from.  In iperf3's own layout the interval array is left out (only its last
+    ``pmtu`` values are used; ``intervals=True`` checks every key); its bytes are most of a
+    long run's file."""
+    ranges = None
+    if type(doc) is dict and data.startswith((b'{\n\t"start":', b'{\r\n\t"start":')):
+        i = data.find(b'\n\t"intervals":\t[')
+        j = data.rfind(b'\n\t"end":\t{')
+        if 0 < i < j:
+            ranges = [(0, i), (j, len(data))]
+            doc = {k: v for k, v in doc.items() if k != "intervals"}
+    maybe, repeated = C.duplicate_screen(data, doc, ranges, HARMLESS_KEYS, b'"intervals":')
+    if not maybe:
+        note_repeated(findings, name, repeated)
+    return not maybe
+
+
+def _summary_doc(data: bytes, name: str = "<summary>", findings=None):
+    """The document WITHOUT its intervals array (plus the last interval's pmtu values), parsed
+    from iperf3's own layout; None whenever the layout is not exactly that (caller parses all).
+
+    Used by ``load_dataset(..., validate_intervals=False)``: the bytes of the interval array
+    are then not parsed, hence not validated."""
+    ranges = _summary_ranges(data)
+    if ranges is None:
+        return None
+    (_, i), (j, _) = ranges
     last = data.rfind(b'"streams":', i, j)
     tail = data[last:j] if last > 0 else b""
     if b'"omitted":\ttrue' in tail:
@@ -114,7 +144,7 @@ def _summary_doc(data: bytes):
         doc = C.loads(summary, "<summary>", unique_keys=False)
     except DataFormatError:
         return None
-    if not isinstance(doc, dict) or C.may_have_duplicate_keys(summary, doc):
+    if not isinstance(doc, dict) or not _keys_once(summary, doc, name, findings):
         return None
     doc["intervals"] = [{"streams": [{"pmtu": int(v)} for v in _PMTU.findall(tail)]}]
     return doc
@@ -133,13 +163,13 @@ def parse_iperf3(data: bytes, name: str, intervals: bool = False, validate_inter
     doc = None
     if not intervals:  # the common case first: one document, the fast path
         if not validate_intervals:
-            doc = _summary_doc(data)
+            doc = _summary_doc(data, name, findings)
         elif data.startswith(b"{") and not data.startswith(b'{"event"'):
             try:  # what documents() would parse first; it parses again only when this fails
                 doc = C.LOADS(data)
             except (ValueError, RecursionError):
                 pass
-            if doc is not None and C.may_have_duplicate_keys(data, doc):
+            if doc is not None and not _keys_once(data, doc, name, findings):
                 doc = None  # the loop below names the duplicated key (or reads 3.7-3.10 --bidir)
         if doc is not None:
             try:

@@ -24,7 +24,7 @@ Examples
 >>> found = []
 >>> docs = documents(b'$ iperf3 -c h -J\\n{"start": {}, "end": {}}\\n$ \\n', "x.txt", found)
 >>> len(docs), found[0].location, found[0].reason.split(";")[0]
-(1, 'lines 1 and 3', '2 lines of other text around the JSON document')
+(1, 'lines 1, 3', '2 lines of other text around the JSON document')
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from ..errors import DataFormatError
 from . import _common as C
 from .schema import Finding
 
-__all__ = ["documents", "check_keys", "BIDIR_DUPLICATES", "HARMLESS_DUPLICATES"]
+__all__ = ["documents", "check_keys", "note_repeated", "BIDIR_DUPLICATES", "HARMLESS_KEYS"]
 
 _LEAD = re.compile(rb"(?:\s|\xef\xbb\xbf)*")
 #: the keys 3.7-3.10 print twice under ``--bidir`` (the second copy: the reverse direction)
@@ -46,9 +46,9 @@ _START = re.compile(r'\{\s*"(?:start|error|title|test_start)"\s*:')
 _MAX_FOREIGN = 200  # lines removed from inside one document at most
 
 
-#: keys iperf3 prints once per stream in ``start`` (esnet/iperf#856): their copies may differ and
-#: the reader does not use them, so they are reported, not an error
-HARMLESS_DUPLICATES = re.compile(r"start\.(?:sock_bufsize|sndbuf_actual|rcvbuf_actual)")
+#: keys iperf3 prints once per stream in ``start`` (esnet/iperf#856, 3.12 ``-P N`` / ``--bidir``):
+#: their copies may differ and the reader does not use them, so they are reported, not an error
+HARMLESS_KEYS = ("sock_bufsize", "sndbuf_actual", "rcvbuf_actual")
 
 
 def check_keys(raw, doc, name: str, where: str = "", findings: list | None = None) -> bool:
@@ -56,14 +56,16 @@ def check_keys(raw, doc, name: str, where: str = "", findings: list | None = Non
 
     A key whose copies differ is an error naming its path (which value iperf3 meant is
     ambiguous), except the 3.7-3.10 ``--bidir`` copies (:data:`BIDIR_DUPLICATES`: returns
-    True, the caller parses again keeping both) and :data:`HARMLESS_DUPLICATES`; copies with
+    True, the caller parses again keeping both) and :data:`HARMLESS_KEYS`; copies with
     the same value and the harmless keys are reported in ``findings``.  False: no duplicate."""
     rb = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-    if not C.may_have_duplicate_keys(rb, doc):
+    maybe, repeated = C.duplicate_screen(rb, doc, ignore=HARMLESS_KEYS, ignore_before=b'"intervals":')
+    if not maybe:
+        note_repeated(findings, name, repeated, where)
         return False
     dups = C.duplicate_keys(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
     bidir = [p for p, _ in dups if BIDIR_DUPLICATES.fullmatch(p)]
-    noted = [p for p, same in dups if p not in bidir and (same or HARMLESS_DUPLICATES.fullmatch(p))]
+    noted = [p for p, same in dups if p not in bidir and (same or p.rpartition(".")[2] in HARMLESS_KEYS)]
     other = [p for p, _ in dups if p not in bidir and p not in noted]
     if other:
         raise C.duplicate_key_error(name, [where + p for p in other])
@@ -73,6 +75,14 @@ def check_keys(raw, doc, name: str, where: str = "", findings: list | None = Non
               "object (the same value each time, or a key iperf3 prints once per stream that "
               "cnimodel does not read); read once")
     return bool(bidir)
+
+
+def note_repeated(findings, name: str, keys, where: str = "") -> None:
+    """The finding for iperf3's per-stream copies of :data:`HARMLESS_KEYS` (cheap path)."""
+    if keys:
+        _note(findings, name, where + ", ".join(f"start.{k}" for k in keys), f"{len(keys)} key"
+              f"{'s' if len(keys) > 1 else ''} iperf3 prints once per stream (esnet/iperf#856), "
+              "held more than once by one JSON object; not read by cnimodel")
 
 
 def _json_stream(txt: str, name: str, findings=None) -> dict:
