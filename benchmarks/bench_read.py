@@ -14,7 +14,8 @@ over the five path folders of a dataset, then prints files/s and MB/s of:
   per file, ``pandas.concat`` at the end.
 
 * text formats (issue 14): ``load_dataset`` on N/5 copies of the real text outputs in
-  tests/data/io/{iperf3-text,sockperf,qperf,ping,fping}/ (files/s next to the JSON fast path).
+  tests/data/io/{iperf3-text,sockperf,qperf,ping,fping}/ and two public ones (uperf -R, iperf3
+  3.9 text; tests/data/io/public/) (files/s next to the JSON fast path).
 
 Goal (issue 3): load_dataset within 1.5x of (a) and at least 5x faster than (b).
 
@@ -39,7 +40,8 @@ TEXT_TEMPLATES = ["iperf3-text/tcp-client.txt", "iperf3-text/tcp-P2-client.txt",
                   "iperf3-text/udp-client.txt", "iperf3-text/tcp-bidir-client.txt",
                   "sockperf/ping-pong-udp.txt", "sockperf/ping-pong-udp.tty",
                   "qperf/lat-bw.txt", "qperf/udp-vv.txt", "ping/ping-c5.txt",
-                  "fping/fping-c5-2to1.txt"]
+                  "fping/fping-c5-2to1.txt", "public/gobench-uperf/uperf-TtfgkpeEavR-m-iperf.txt",
+                  "public/cloudpilot-iperf3.9/bw_host_target_direct.res"]
 
 
 def generate_text(root: Path, n: int) -> int:

@@ -9,7 +9,8 @@ functions instead of writing their own.
 - :func:`check`: raise for the first element where a condition is False;
 - :func:`check_range`: an array within bounds (NaN and infinity refused unless allowed);
 - :func:`check_scalar`: one number within bounds (optionally a whole number);
-- :func:`as_bool`: a flag or an array of flags.
+- :func:`as_bool`: a flag or an array of flags;
+- :func:`check_choice`: one of a fixed set of values.
 
 Examples
 --------
@@ -30,7 +31,8 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["as_array", "check", "check_range", "check_scalar", "as_bool", "range_text"]
+__all__ = ["as_array", "check", "check_range", "check_scalar", "as_bool", "range_text",
+           "check_choice"]
 
 
 def as_array(name, value, keep_int=False):
@@ -151,6 +153,23 @@ def check_scalar(name, value, lo=None, hi=None, *, lo_strict=False, hi_strict=Fa
     if not ok:
         raise ParameterError(name, value, allowed)
     return int(f) if integer else f
+
+
+def check_choice(name, value, choices, detail=""):
+    """``value`` itself when it is one of ``choices``, else a :class:`ParameterError` listing them.
+
+    >>> check_choice("ip_version", 4, (4, 6))
+    4
+    >>> check_choice("quantile", "p95", ("p50", "p90", "p99", "mean"))
+    Traceback (most recent call last):
+    ...
+    cnimodel.errors.ParameterError: invalid quantile='p95': allowed one of 'p50', 'p90', 'p99', 'mean'
+    """
+    if isinstance(value, bool) or not any(value == c and type(value) is type(c) or
+                                          (isinstance(c, float) and isinstance(value, int) and value == c)
+                                          for c in choices):
+        raise ParameterError(name, value, "one of " + ", ".join(map(repr, choices)), detail)
+    return value
 
 
 def as_bool(name, value):

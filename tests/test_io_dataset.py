@@ -67,7 +67,7 @@ def test_load_dataset_mixed(tmp_path):
     assert report.files_read == 3 and report.rows == 3
     reasons = {Path(s.path).name: s.reason for s in report.skipped}
     assert set(reasons) == {"failed.json", "truncated.json", "random.dat"}
-    assert "Connection refused" in reasons["failed.json"]
+    assert "connection refused" in reasons["failed.json"]  # described, never quoted
     assert "line" in reasons["truncated.json"]
     assert "formats tried" in reasons["random.dat"]
     assert {Path(p).name for p in report.ignored} == {"run.cmd", "NOTES.md", "manifest.json"}

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnimodel.errors import DataFormatError
-from cnimodel.io.detect import FORMATS
+from cnimodel.io.detect import _REPORTING, FORMATS
 from cnimodel.io.iperf3 import RECORD_LAYOUT, parse_iperf3
-from cnimodel.io.schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
+from cnimodel.io.schema import INTERVAL_COLUMNS, Finding, check_frame, frame_from_rows
 from conftest import CORPUS, TEST_DATA
 
 settings.register_profile("ci", max_examples=300, deadline=None,
@@ -49,6 +49,15 @@ SEEDS = {  # (format, file): small real files of every format
     "sockperf-tty": IO / "sockperf" / "ping-pong-udp.tty",
     "sockperf-under-load": IO / "sockperf" / "under-load-udp.txt",
     "sockperf-tput": IO / "sockperf" / "throughput-tcp.txt",
+    # issue 14: real files from public repositories (tests/data/io/README.md)
+    "uperf-a": IO / "public" / "gobench-uperf" / "uperf-TtfgkpeEav-m-iperf.txt",
+    "uperf-raw": IO / "public" / "gobench-uperf" / "uperf-TtfgkpeEavR-m-iperf.txt",
+    "iperf3-in-log": IO / "public" / "ipop-iperf3.0.11" / "iperf-node3-node8.txt",
+    "iperf3-3.9-crlf": IO / "public" / "cloudpilot-iperf3.9" / "10k_file_host_proxy_proxy_3.res",
+    "iperf3-text-3.9": IO / "public" / "cloudpilot-iperf3.9" / "bw_host_target_direct.res",
+    "sockperf-3.10": IO / "public" / "microvm-sockperf" / "vm_server-ping-pong.txt",
+    "sockperf-prefixed": IO / "public" / "microvm-sockperf" / "bm-bm-ping-pong-stdout-prefix.txt",
+    "ping-in-log": IO / "public" / "ipop-iperf3.0.11" / "ping-node1-node2.txt",
 }
 CORPUS_SEEDS = {
     "k8s-netperf": "k8s-netperf/result-example.csv",
@@ -92,10 +101,14 @@ def _check(data, fmt=None):
                                        layout=RECORD_LAYOUT)
             except DataFormatError:
                 lane = None
-            rows, ivals = parse_iperf3(data, "<fuzz>", intervals=True)
+            rows, ivals = parse_iperf3(data, "<fuzz>", intervals=True, findings=[])
             frame_from_rows(ivals, INTERVAL_COLUMNS)
             if lane is not None:  # the same rows as the general loop (which has no lane)
                 pd.testing.assert_frame_equal(lane, frame_from_rows(rows))
+        elif fmt in _REPORTING:  # readers that report what they drop
+            found = []
+            rows = FORMATS[fmt](data, "<fuzz>", findings=found)
+            assert all(isinstance(f, Finding) and f.reason for f in found)
         else:
             rows = FORMATS[fmt](data, "<fuzz>")
     except DataFormatError:
@@ -146,11 +159,14 @@ def test_every_prefix_of_seed(key):
 
 
 TEXT_FORMATS = {  # issue 14: at least a thousand mutated files of each new text format in CI
-    "iperf3-text": ["iperf3-text-bidir", "iperf3-text-P2", "iperf3-text-V"],
-    "sockperf": ["sockperf-tty", "sockperf-under-load", "sockperf-tput"],
+    "iperf3-text": ["iperf3-text-bidir", "iperf3-text-P2", "iperf3-text-V", "iperf3-text-3.9"],
+    "sockperf": ["sockperf-tty", "sockperf-under-load", "sockperf-tput", "sockperf-3.10",
+                 "sockperf-prefixed"],
     "qperf": ["qperf-vv", "qperf-sweep"],
-    "ping": ["ping"],
+    "ping": ["ping", "ping-in-log"],
     "fping": ["fping", "fping-C"],
+    "uperf": ["uperf-a", "uperf-raw"],
+    "iperf3": ["iperf3-in-log", "iperf3-3.9-crlf"],  # JSON inside other text, CRLF
 }
 
 
@@ -170,7 +186,9 @@ def mutated_of(draw, keys):
             del data[i:i + draw(st.integers(1, 80))]
         else:
             data[i:i] = draw(st.sampled_from([b"-1", b"nan", b"inf", b"1e999", b"\n", b"\r\n", b" ",
-                                              b"0", b"9" * 400, b"\x1b[0m", b"sender", b"[SUM]"]))
+                                              b"0", b"9" * 400, b"\x1b[0m", b"sender", b"[SUM]",
+                                              b"\nwarning: a log line\n", b'"bytes":\t1,\n',
+                                              b"\n{\n", b"\n}\n", b"Run Statistics\n"]))
     return bytes(data)
 
 

@@ -1,4 +1,5 @@
 """sockperf reader: values checked against the real files captured here (capture-text-tools.sh)."""
+import pandas as pd
 import pytest
 
 from cnimodel.errors import DataFormatError
@@ -54,10 +55,36 @@ def test_throughput_tcp_from_message_rate():
 def test_udp_throughput_and_no_server_are_rejected_with_reason():
     with pytest.raises(DataFormatError, match="SENDER's message rate"):
         read(SP / "throughput-udp.txt")
-    with pytest.raises(DataFormatError, match="No messages were received"):
+    with pytest.raises(DataFormatError, match=r"sockperf.s error message \(no reply from the server\)"):
         read(SP / "ping-pong-noserver.txt")
 
 
 def test_detection():
     for p in SP.iterdir():
         assert sniff(p.read_bytes()) == "sockperf", p
+
+
+MV = TEST_DATA / "io" / "public" / "microvm-sockperf"
+
+
+def test_public_310_extended_statistics_and_log_prefix():
+    # bookpanda/microvm-networking (tests/data/io/README.md): sockperf 3.10's extended
+    # "avg-latency=67.798 (std-dev=17.156, mean-ad=9.381, ...)" line, an excerpt without the
+    # "[ 0] IP = ..." header; half round trips doubled (the schema keeps round trips)
+    r = read(MV / "vm_server-ping-pong.txt").iloc[0]
+    assert pd.isna(r.protocol)
+    assert r.latency_mean_s == pytest.approx(2 * 67.798e-6)
+    assert r.latency_stddev_s == pytest.approx(2 * 17.156e-6)
+    assert (r.latency_p50_s, r.latency_p99_s) == pytest.approx((2 * 65.509e-6, 2 * 132.527e-6))
+    assert (r.latency_min_s, r.latency_max_s) == pytest.approx((2 * 40.071e-6, 2 * 414.500e-6))
+    assert r.transactions_per_s == pytest.approx(215839 / 29.550) and r.lost_fraction == 0
+    # every line behind a "[STDOUT] " log prefix
+    p = read(MV / "bm-bm-ping-pong-stdout-prefix.txt").iloc[0]
+    assert p.latency_mean_s == pytest.approx(2 * 32.867e-6) and p.duration_s == 29.550
+
+
+def test_31_wording_avg_lat():
+    # sockperf 3.1 prints "avg-lat=" (half round trip, like 3.7's "avg-latency="): the real
+    # 3.10 excerpt above with that one word changed reads the same
+    raw = (MV / "vm_server-ping-pong.txt").read_bytes().replace(b"avg-latency=", b"avg-lat=  ")
+    assert read(raw).latency_mean_s[0] == pytest.approx(2 * 67.798e-6)

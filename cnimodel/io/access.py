@@ -22,6 +22,7 @@ Symlinks are resolved by the caller that knows the dataset root
 from __future__ import annotations
 
 import os
+import re
 import stat
 import zlib
 
@@ -203,3 +204,16 @@ def describe(value) -> str:
         return "null"
     return {"bool": "a boolean", "dict": "a mapping", "list": "a list", "int": "an integer",
             "float": "a number"}.get(type(value).__name__, f"a {type(value).__name__}")
+
+
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
+
+
+def unquoted(message: str) -> str:
+    """A parser's message (YAML, CSV ...) with every quoted part of the file it names
+    replaced: such messages quote what they stumbled on (``found undefined tag '!x'``).
+
+    >>> unquoted("could not determine a constructor for the tag '!secret-value'")
+    'could not determine a constructor for the tag (a quoted part, not shown)'
+    """
+    return _QUOTED.sub("(a quoted part, not shown)", " ".join(str(message).split()))

@@ -91,7 +91,9 @@ class LoadReport:
     rows: int = 0
     skipped: list = field(default_factory=list)
     ignored: list = field(default_factory=list)
-    #: rows read but not kept by the schema check (``schema.check_frame``), with the reason
+    #: what was read but not kept, with the reason (:class:`~cnimodel.io.schema.Finding`): what
+    #: a reader dropped from a file it read (a flow without its receiver's report, a duplicate
+    #: JSON key ...), then rows the schema check (``schema.check_frame``) did not keep
     findings: list = field(default_factory=list)
 
     def to_frame(self):
@@ -103,7 +105,7 @@ class LoadReport:
     def __str__(self):
         lines = [f"{self.root}: {self.files_read} files read, {self.rows} rows, "
                  f"{len(self.skipped)} skipped, {len(self.ignored)} ignored by rule, "
-                 f"{len(self.findings)} rows not kept"]
+                 f"{len(self.findings)} findings (not kept)"]
         lines += [f"  skipped {s.path}: {s.reason}" for s in self.skipped]
         lines += [f"  not kept {f.path} ({f.location}): {f.reason}" for f in self.findings]
         return "\n".join(lines)
@@ -145,11 +147,11 @@ def _parse_config(doc, path):
         if not isinstance(ent, dict) or not isinstance(ent.get("glob"), str) \
                 or not isinstance(ent.get("labels") or {}, dict):
             raise DataFormatError(path, f"files[{i}]", "{glob: <pattern>, labels: {...}}",
-                                  found=repr(ent)[:80])
+                                  found=C.describe(ent))
         files.append((_glob_re(ent["glob"]), dict(ent.get("labels") or {})))
     ignore = doc.get("ignore") or []
     if not isinstance(ignore, list) or not all(isinstance(g, str) for g in ignore):
-        raise DataFormatError(path, "ignore", "a list of glob strings", found=repr(ignore)[:80])
+        raise DataFormatError(path, "ignore", "a list of glob strings", found=C.describe(ignore))
     unknown = set(doc) - {"labels", "files", "ignore"}
     if unknown:
         raise DataFormatError(path, sorted(unknown)[0], "only the keys labels, files, ignore",
@@ -232,6 +234,7 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
     rows, ivals = [], []
     runs = [(0, None)]  # (first row, labels): rows from there on carry these labels
     nread = 0
+    noted = []  # what readers dropped from files they read (schema.Finding)
     if config is None:
         outer = None
     elif isinstance(config, dict):
@@ -300,8 +303,9 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
                         raise DataFormatError(shown, "file", "a file inside the dataset "
                                               "(follow_symlinks=True / --follow-symlinks reads it)",
                                               found="a symbolic link to a file outside it")
+                fnoted = []  # kept only when the file is read
                 frows, fivals = parse_bytes(C.read_file(path, shown, limits), shown, None,
-                                            intervals, validate_intervals, True)
+                                            intervals, validate_intervals, True, fnoted)
             except DataFormatError as exc:
                 if strict:
                     raise
@@ -326,6 +330,7 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
             if lab is not runs[-1][1] and frows:
                 runs.append((len(rows), lab))
             rows.extend(frows)
+            noted.extend(fnoted)
             if fivals:
                 ivals.extend(fivals)
             nread += 1
@@ -337,7 +342,8 @@ def load_dataset(directory, strict: bool = False, intervals: bool = False,
         ends = [start for start, _ in runs[2:]] + [len(rows)]
         labels = [(end - start, lab) for (start, lab), end in zip(runs[1:], ends)]
         df = frame_from_rows(rows, extra_order=LABEL_ORDER, labels=labels, layout=RECORD_LAYOUT)
-        df, report.findings = check_frame(df)
+        df, found = check_frame(df)
+        report.findings = noted + found
         idf = frame_from_rows(ivals, INTERVAL_COLUMNS) if intervals else None
         del rows[:], ivals[:]  # freed now: not traversed by the first collection after enable()
     finally:

@@ -2,14 +2,16 @@
 
 Detection looks at the first bytes (64 KiB at most) of the decompressed content,
 never only at the file name, in this order: tar archive -> knb; JSON object with
-``"event"`` or ``"start"`` -> iperf3; JSON with ``FLENT_VERSION`` / ``x_values`` ->
+``"event"`` or ``"start"`` -> iperf3 (also after other text: iperf3's own layout ``{`` + newline + tab + ``"start":``);
+JSON with ``FLENT_VERSION`` / ``x_values`` ->
 flent; JSON or YAML with ``generator: knb`` -> knb; a JSON list of netperf outputs
 -> netperf (PerfKit); netperf banner, ``KEY=VALUE`` selectors or a classic table
 -> netperf; a CSV header with ``Profile`` and ``Throughput Metric`` ->
 k8s-netperf; iperf2 report lines (``YYYYMMDDHHMMSS,...,start-end,...``) or the
 enhanced header -> iperf2; ``PING host (address) N(M) bytes of data.`` -> ping;
 iperf3 text (``Connecting to host``, ``Server listening on``, ``iperf3: error -``) ->
-iperf3-text; ``sockperf:`` lines -> sockperf; a ``tcp_lat:`` / ``udp_bw:`` header -> qperf; fping's per-target lines (``host : [0], 64 bytes, ...``, ``xmt/rcv/%loss``) -> fping.
+iperf3-text; ``sockperf:`` lines -> sockperf; a ``tcp_lat:`` / ``udp_bw:`` header -> qperf; fping's per-target lines (``host : [0], 64 bytes, ...``, ``xmt/rcv/%loss``) -> fping;
+``Starting N threads running profile:`` -> uperf.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from .iperf3_text import looks_like_iperf3_text, parse_iperf3_text
 from .qperf import looks_like_qperf, parse_qperf
 from .sockperf import looks_like_sockperf, parse_sockperf
 from .ping import looks_like_fping, looks_like_ping, parse_fping, parse_ping
+from .uperf import looks_like_uperf, parse_uperf
 
 __all__ = ["read", "sniff", "FORMATS", "parse_bytes"]
 
@@ -43,6 +46,7 @@ FORMATS = {
     "sockperf": parse_sockperf,
     "qperf": parse_qperf,
     "iperf3-text": parse_iperf3_text,
+    "uperf": parse_uperf,
 }
 
 _IPERF2 = re.compile(rb"(?:[+-]\d{4}:)?\d{14}(?:\.\d+)?,[^,\n]*,[^,\n]*,[^,\n]*,[^,\n]*,-?\d+,")
@@ -86,16 +90,18 @@ def sniff(data: bytes) -> str | None:
         return None
     head = data[i:i + 65536]
     s = head
-    if s.startswith(b"["):
-        if b"TEST from" in head or b"Throughput" in head:
-            return "netperf"
-        return None
+    if b'{\n\t"start":\t{' in head or b'{\r\n\t"start":\t{' in head:
+        return "iperf3"  # iperf3's own JSON layout after other text (a console log, a warning)
+    if s.startswith(b"[") and (b"TEST from" in head or b"Throughput" in head):
+        return "netperf"  # a JSON list of netperf outputs (PerfKit); other "[" text goes on
     if s.startswith(b"metadata:") and (b"knb" in head or b"pod2pod" in head):
         return "knb"
     if s.startswith(b"MIGRATED") or b" TEST from " in s[:400] or _KEYVAL.match(s):
         return "netperf"
     if looks_like_iperf3_text(s):
         return "iperf3-text"
+    if looks_like_uperf(s):
+        return "uperf"
     if looks_like_qperf(s):
         return "qperf"
     if looks_like_sockperf(s):
@@ -128,11 +134,18 @@ def _describe_unknown(data: bytes, name: str) -> DataFormatError:
                            + ", ".join(FORMATS), found=C.describe(data) if s else "an empty file")
 
 
+#: readers that report what they drop from a file they read (``findings=`` list of
+#: :class:`~cnimodel.io.schema.Finding`)
+_REPORTING = frozenset(("iperf3", "iperf3-text", "uperf"))
+
+
 def parse_bytes(data: bytes, name: str, format: str | None = None, intervals: bool = False,
-                validate_intervals: bool = True, records: bool = False):
+                validate_intervals: bool = True, records: bool = False, findings: list | None = None):
     """Rows (and interval rows) of decompressed ``data``: the engine of :func:`read`.
 
-    ``records=True``: iperf3 rows may come as tuples (``iperf3.RECORD_LAYOUT``)."""
+    ``records=True``: iperf3 rows may come as tuples (``iperf3.RECORD_LAYOUT``).
+    ``findings``: a list the readers append to what they read but did not keep
+    (:class:`~cnimodel.io.schema.Finding`)."""
     fmt = format or sniff(data)
     if fmt is None:
         raise _describe_unknown(data, name)
@@ -142,14 +155,16 @@ def parse_bytes(data: bytes, name: str, format: str | None = None, intervals: bo
         raise ParameterError("format", fmt, "one of " + ", ".join(FORMATS))
     try:
         if fmt == "iperf3":
-            return parse_iperf3(data, name, intervals, validate_intervals, records)
+            return parse_iperf3(data, name, intervals, validate_intervals, records, findings)
+        if fmt in _REPORTING:
+            return FORMATS[fmt](data, name, findings=findings), []
         return FORMATS[fmt](data, name), []
     except DataFormatError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError,
             OverflowError, UnicodeError) as exc:  # safety net: the readers raise precise errors
         raise DataFormatError(name, "content", f"a readable {fmt} file",
-                              found=f"{type(exc).__name__}: {str(exc)[:120]}") from exc
+                              found=f"{type(exc).__name__} ({C.describe(str(exc))})") from exc
 
 
 def read(path_or_buffer, format: str | None = None, intervals: bool = False):
@@ -161,7 +176,7 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
         The file (``.gz`` accepted for every format).
     format : str, optional
         Force a reader: ``iperf3``, ``iperf2``, ``netperf``, ``k8s-netperf``, ``knb``,
-        ``flent``, ``ping``, ``fping``, ``sockperf``, ``qperf``, ``iperf3-text``.  Default: detected from the content.
+        ``flent``, ``ping``, ``fping``, ``sockperf``, ``qperf``, ``iperf3-text``, ``uperf``.  Default: detected from the content.
     intervals : bool
         Also return the per-interval frame (iperf3 only; empty for other formats).
 
@@ -188,17 +203,18 @@ def read(path_or_buffer, format: str | None = None, intervals: bool = False):
     >>> read(io.BytesIO(b"just notes"))
     Traceback (most recent call last):
     ...
-    cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, iperf3-text, found 10 bytes of text
+    cnimodel.errors.DataFormatError: <buffer>: at first bytes: expected the content of one of the formats tried: iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, iperf3-text, uperf, found 10 bytes of text
     """
     from .schema import INTERVAL_COLUMNS, check_frame, frame_from_rows
 
     data, name = C.read_bytes(path_or_buffer)
-    rows, ivals = parse_bytes(data, name, format, intervals)
+    noted = []
+    rows, ivals = parse_bytes(data, name, format, intervals, findings=noted)
     df, findings = check_frame(frame_from_rows(rows))
     if findings and not len(df):  # nothing the schema check keeps: the file gives no measurement
         f = findings[0]
         raise DataFormatError(name, f.location, "a row the schema check keeps", found=f.reason)
-    df.attrs["findings"] = findings
+    df.attrs["findings"] = noted + findings
     if intervals:
         return df, frame_from_rows(ivals, INTERVAL_COLUMNS)
     return df

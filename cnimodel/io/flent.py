@@ -51,7 +51,8 @@ def parse_flent(data: bytes, name: str) -> list:
         raise DataFormatError(name, "top level", "a flent JSON object", found=type(doc).__name__)
     version = doc.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= 4:
-        raise DataFormatError(name, "version", "a flent data format version 1..4", found=repr(version))
+        raise DataFormatError(name, "version", "a flent data format version 1..4",
+                              found=C.describe(version))
     meta = C.dig(doc, "metadata", name)
     results = C.dig(doc, "results", name)
     smeta = meta.get("SERIES_META") or {}

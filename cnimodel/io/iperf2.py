@@ -118,19 +118,19 @@ def parse_iperf2(data: bytes, name: str) -> list:
         if in_banner:
             if data_line and len(f) >= 9:
                 raise DataFormatError(name, f"line {lineno}", "the line of dashes closing iperf's "
-                                      "text banner before the CSV lines", found=repr(line[:60]))
+                                      "text banner before the CSV lines", found=C.describe(line))
             continue
         if data_line:
             recs.append(_record(f, headers.get(len(f), pos) or _POS, name, lineno, bool(headers)))
             continue
         if f[0].strip().lower() not in _ALIASES["time"]:
             raise DataFormatError(name, f"line {lineno}", "an iperf2 CSV report line or header",
-                                  found=repr(line[:60]))
+                                  found=C.describe(line))
         pos = headers[len(f)] = _columns(f)  # a 2.2+ header: applies to the lines after it
         if any(k not in pos for k in ("id", "bytes", "bps")) or not ("interval" in pos or "istart" in pos):
             raise DataFormatError(name, f"line {lineno}", "an iperf2 CSV header naming transferid, "
                                   "interval (or istart/iend), bytes and speed columns",
-                                  found=repr(line[:80]))
+                                  found=C.describe(line))
     if not recs:
         raise DataFormatError(name, "line 1", "iperf2 CSV report lines (-y C)", found="none")
     return _rows(recs, name, "iperf2-enhanced" if headers else "iperf2-csv")
@@ -159,13 +159,13 @@ def _record(f, pos, name, lineno, header):
         m = _INTERVAL.match(field("interval"))
         if not m:
             raise DataFormatError(name, f"{where} field {pos['interval'] + 1}", "an interval 'start-end'",
-                                  found=repr(field("interval")))
+                                  found=C.describe(field("interval")))
         t0, t1 = float(m.group(1)), float(m.group(2))
     else:
         t0, t1 = number("istart"), number("iend")
     tid = field("id")
     if not _ID.match(tid):
-        raise DataFormatError(name, f"{where} transferid", "an integer transfer id", found=repr(tid[:20]))
+        raise DataFormatError(name, f"{where} transferid", "an integer transfer id", found=C.describe(tid))
     r = {"t0": t0, "t1": t1, "line": lineno, "id": int(tid), "bytes": number("bytes"), "bps": number("bps"),
          "flow": tuple(field(k, False) for k in ("src_ip", "src_port", "dst_ip", "dst_port")),
          "ports": (_port(field("src_port", False)), _port(field("dst_port", False))),
@@ -198,13 +198,14 @@ def _stamp(s, name, where):
     m = _TIME.match(s)
     if not m:
         raise DataFormatError(name, f"{where} time", "a time YYYYMMDDHHMMSS[.mmm] "
-                              "(optionally after a +hhmm: offset)", found=repr(s[:40]))
+                              "(optionally after a +hhmm: offset)", found=C.describe(s))
     d = m.group(4)
     try:
         t = datetime(int(d[:4]), int(d[4:6]), int(d[6:8]), int(d[8:10]), int(d[10:12]), int(d[12:]),
                      tzinfo=timezone.utc)
     except ValueError:
-        raise DataFormatError(name, f"{where} time", "a valid date and time", found=repr(s[:40])) from None
+        raise DataFormatError(name, f"{where} time", "a valid date and time",
+                              found="a date that does not exist") from None
     if abs(t - _EPOCH) < timedelta(days=2):  # 2.1.8 stamps a summary without -i with its unset time
         return None
     secs = t.timestamp() + float(m.group(5) or 0.0)

@@ -35,11 +35,12 @@ import re
 
 from ..errors import DataFormatError
 from . import _common as C
-from .iperf3_careful import TCP_DEFAULT_BLKSIZE as _TCP_DEFAULT_BLKSIZE, doc_rows, interval_rows, last_pmtu
+from .iperf3_careful import TCP_DEFAULT_BLKSIZE as _TCP_DEFAULT_BLKSIZE, TCP_RECEIVED_MIN_FRACTION, \
+    doc_rows, interval_rows, last_pmtu
+from .iperf3_docs import HARMLESS_KEYS, check_keys, documents, note_repeated
 
 __all__ = ["read_iperf3", "parse_iperf3"]
 
-_LEAD = re.compile(rb"(?:\s|\xef\xbb\xbf)*")
 
 
 def read_iperf3(path_or_buffer, intervals: bool = False, source: str | None = None):
@@ -88,123 +89,88 @@ def _dup_hook(pairs):
     return out
 
 
-def _json_stream(txt: str, name: str) -> dict:
-    doc = {"start": None, "intervals": [], "end": None}
-    for lineno, line in enumerate(txt.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            ev = json.loads(line)
-        except RecursionError:
-            raise DataFormatError(name, f"line {lineno}", "a JSON event object",
-                                  found="nesting too deep") from None
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(name, f"line {lineno} column {exc.colno}",
-                                  "one JSON event object per line (--json-stream)", found=exc.msg) from None
-        if not isinstance(ev, dict) or "event" not in ev:
-            raise DataFormatError(name, f"line {lineno}", 'an object {"event": ..., "data": ...}',
-                                  found=type(ev).__name__ if not isinstance(ev, dict) else "no 'event' key")
-        kind, payload = ev.get("event"), ev.get("data")
-        if kind == "start":
-            doc["start"] = payload
-        elif kind == "interval":
-            doc["intervals"].append(payload)
-        elif kind == "end":
-            doc["end"] = payload
-        elif kind == "error":
-            doc["error"] = payload
-    if doc["start"] is None and "error" not in doc:
-        raise DataFormatError(name, "start event", "a 'start' event (--json-stream)", found="none")
-    if doc["end"] is None and "error" not in doc:
-        raise DataFormatError(name, "end event", "an 'end' event (--json-stream): the run did not "
-                              "finish or the file is truncated", found="none")
-    return doc
-
-
-def _documents(data: bytes, name: str) -> list:
-    i = 0 if data.startswith(b"{") else _LEAD.match(data).end()
-    if i >= len(data):
-        raise DataFormatError(name, "line 1", "an iperf3 JSON document", found="an empty file")
-    if data.startswith(b'{"event"', i):
-        return [_json_stream(C.text(data, name), name)]
-    try:
-        return [C.loads(data, name)]
-    except DataFormatError as first:
-        txt = C.text(data, name)
-        dec = json.JSONDecoder()
-        docs, i = [], 0
-        n = len(txt)
-        while True:
-            while i < n and txt[i].isspace():
-                i += 1
-            if i >= n:
-                break
-            try:
-                doc, i = dec.raw_decode(txt, i)
-            except (json.JSONDecodeError, RecursionError):
-                if docs:  # a complete document followed by a broken one
-                    line = txt.count("\n", 0, i) + 1
-                    raise DataFormatError(name, f"line {line}", "another complete iperf3 JSON "
-                                          "document (file holds several)", found="a truncated or "
-                                          "invalid one") from None
-                raise first from None
-            docs.append(doc)
-        if len(docs) <= 1:
-            raise first
-        uniq = []
-        for d in docs:  # 3.16/3.17 print the same document twice
-            if d not in uniq:
-                uniq.append(d)
-        return uniq
-
-
 # ----------------------------------------------------------------------------- rows
 _PMTU = re.compile(rb'"pmtu":\s*(\d+)')
 
 
-def _summary_doc(data: bytes):
-    """The document WITHOUT its intervals array (plus the last interval's pmtu values), parsed
-    from iperf3's own layout; None whenever the layout is not exactly that (caller parses all).
-
-    Used by ``load_dataset(..., validate_intervals=False)``: the bytes of the interval array
-    are then not parsed, hence not validated."""
+def _summary_ranges(data: bytes):
+    """``[(0, i), (j, len)]``: the bytes of iperf3's own layout outside the intervals array, or
+    None when the file does not have exactly that layout."""
     if not data.startswith((b'{\n\t"start":', b'{\r\n\t"start":')):  # CRLF: captured via a tty
         return None
     i = data.find(b'\n\t"intervals":\t[')
     j = data.rfind(b'\n\t"end":\t{')
     if i < 0 or j < i or data.find(b'\n\t"start":', 12) != -1:  # printed twice: parse all
         return None
+    return [(0, i), (j, len(data))]
+
+
+def _keys_once(data, doc, name, findings) -> bool:
+    """True when no object of ``doc`` (ONE document parsed from all of ``data``) holds a key
+    twice (iperf3's per-stream copies of :data:`~cnimodel.io.iperf3_docs.HARMLESS_KEYS`
+    aside, reported): :func:`~cnimodel.io._common.duplicate_screen` of the parts rows are
+    read from.  In iperf3's own layout the interval array is left out (only its last
+    ``pmtu`` values are used; ``intervals=True`` checks every key); its bytes are most of a
+    long run's file."""
+    ranges = None
+    if type(doc) is dict and data.startswith((b'{\n\t"start":', b'{\r\n\t"start":')):
+        i = data.find(b'\n\t"intervals":\t[')
+        j = data.rfind(b'\n\t"end":\t{')
+        if 0 < i < j:
+            ranges = [(0, i), (j, len(data))]
+            doc = {k: v for k, v in doc.items() if k != "intervals"}
+    maybe, repeated = C.duplicate_screen(data, doc, ranges, HARMLESS_KEYS, b'"intervals":')
+    if not maybe:
+        note_repeated(findings, name, repeated)
+    return not maybe
+
+
+def _summary_doc(data: bytes, name: str = "<summary>", findings=None):
+    """The document WITHOUT its intervals array (plus the last interval's pmtu values), parsed
+    from iperf3's own layout; None whenever the layout is not exactly that (caller parses all).
+
+    Used by ``load_dataset(..., validate_intervals=False)``: the bytes of the interval array
+    are then not parsed, hence not validated."""
+    ranges = _summary_ranges(data)
+    if ranges is None:
+        return None
+    (_, i), (j, _) = ranges
     last = data.rfind(b'"streams":', i, j)
     tail = data[last:j] if last > 0 else b""
     if b'"omitted":\ttrue' in tail:
         return None
+    summary = data[:i] + data[j:]
     try:
-        doc = C.loads(data[:i] + data[j:], "<summary>")
+        doc = C.loads(summary, "<summary>", unique_keys=False)
     except DataFormatError:
         return None
-    if not isinstance(doc, dict):
+    if not isinstance(doc, dict) or not _keys_once(summary, doc, name, findings):
         return None
     doc["intervals"] = [{"streams": [{"pmtu": int(v)} for v in _PMTU.findall(tail)]}]
     return doc
 
 
 def parse_iperf3(data: bytes, name: str, intervals: bool = False, validate_intervals: bool = True,
-                 records: bool = False):
+                 records: bool = False, findings: list | None = None):
     """Rows (list of dict) and interval rows of iperf3 JSON bytes; see module doc.
 
     ``validate_intervals=False`` (and ``intervals=False``) skips parsing the interval array
     when the file has iperf3's own layout: about 3x less JSON to parse, but a corrupted
-    byte inside that array then goes unnoticed.  ``records=True``: the rows of the common
-    case may come as tuples (:data:`RECORD_LAYOUT`), which ``frame_from_rows`` reads faster."""
+    byte (or a duplicate key) inside that array then goes unnoticed.  ``records=True``: the
+    rows of the common case may come as tuples (:data:`RECORD_LAYOUT`), which
+    ``frame_from_rows`` reads faster.  ``findings``: a list that receives what the file
+    holds but is not read (:mod:`cnimodel.io.iperf3_docs`: text around the document ...)."""
     doc = None
     if not intervals:  # the common case first: one document, the fast path
         if not validate_intervals:
-            doc = _summary_doc(data)
+            doc = _summary_doc(data, name, findings)
         elif data.startswith(b"{") and not data.startswith(b'{"event"'):
-            try:  # what _documents would parse first; it parses again only when this fails
+            try:  # what documents() would parse first; it parses again only when this fails
                 doc = C.LOADS(data)
             except (ValueError, RecursionError):
                 pass
+            if doc is not None and not _keys_once(data, doc, name, findings):
+                doc = None  # the loop below names the duplicated key (or reads 3.7-3.10 --bidir)
         if doc is not None:
             try:
                 end = doc["end"]
@@ -214,23 +180,26 @@ def parse_iperf3(data: bytes, name: str, intervals: bool = False, validate_inter
                     return (recs if records else _as_rows(recs)), []
             except (_Slow, KeyError, TypeError):
                 pass  # anything unusual: the loop below, with the same document
-    docs = [doc] if doc is not None else _documents(data, name)
+    docs = [(doc, None)] if doc is not None else documents(data, name, findings)
     rows, ivals = [], []
-    for rec, doc in enumerate(docs):
+    for rec, (doc, raw) in enumerate(docs):
         if not isinstance(doc, dict):
             raise DataFormatError(name, "top level", "a JSON object", found=type(doc).__name__)
         if "error" in doc:
             raise DataFormatError(name, "error", "a completed iperf3 run",
-                                  found=f"iperf3 reported error {str(doc['error'])[:200]!r}")
+                                  found=f"iperf3's {C.tool_message(doc['error'])}")
         end = doc.get("end")
         if type(end) is not dict:
             end = C.dig(doc, "end", name)  # raises the precise error
-        if _needs_dup_parse(end):
+        bidir_copies = check_keys(raw, doc, name, "", findings) if raw is not None else False
+        if _needs_dup_parse(end) or bidir_copies:
             if len(docs) == 1:
+                text = raw if isinstance(raw, str) else C.text(data, name)
                 try:
-                    doc = json.loads(C.text(data, name), object_pairs_hook=_dup_hook)
-                except (ValueError, RecursionError) as exc:
-                    raise DataFormatError(name, "document", "valid JSON", found=str(exc)[:120]) from None
+                    doc = json.loads(text, object_pairs_hook=_dup_hook)
+                except (ValueError, RecursionError):
+                    raise DataFormatError(name, "document", "valid JSON",
+                                          found="a document that does not parse twice alike") from None
             end = C.dig(doc, "end", name)
         try:
             rows.extend(_fast_rows(doc, end, name, rec))
@@ -334,8 +303,10 @@ def _fast_sums(proto, sent, recv):
     bps = recv["bits_per_second"]
     secs = recv["seconds"]
     if proto == "tcp":
-        if recv.get("bytes") == 0:  # receiver contradicts sender? the careful path says why
-            raise _Slow
+        rb, sb = recv.get("bytes"), sent.get("bytes")
+        if rb == 0 or (type(rb) in num and type(sb) in num and rb is not None and sb is not None
+                       and rb < TCP_RECEIVED_MIN_FRACTION * sb):
+            raise _Slow  # the receiver contradicts its sender: the careful path says why
         retr = sent.get("retransmits")  # absent and null are both missing
         if type(bps) not in num or type(secs) not in num or type(retr) not in num:
             raise _Slow

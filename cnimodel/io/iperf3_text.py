@@ -31,6 +31,7 @@ import time
 from ..errors import DataFormatError
 from . import _common as C
 from .iperf3_careful import TCP_DEFAULT_BLKSIZE, zero_receiver
+from .schema import Finding
 
 __all__ = ["read_iperf3_text", "parse_iperf3_text", "looks_like_iperf3_text"]
 
@@ -80,7 +81,8 @@ def _summary(m, txt, off, name):
     rate_s = m.group(8)
     if _sig_digits(rate_s) < 2 and nbytes > 0:
         raise DataFormatError(name, where, "a bitrate with at least 2 significant digits",
-                              found=f"{rate_s} {m.group(9)}{m.group(10)}/sec (too coarse, e.g. -f t); "
+                              found=f"a bitrate with {_sig_digits(rate_s)} significant digit "
+                              f"in {m.group(9)}{m.group(10)}/sec (too coarse, e.g. -f t); "
                               "not read as a measurement")
     rate = C.fnum(rate_s, name, where)
     bps = rate * _DEC[m.group(9)] if m.group(10) == "bits" else rate * _BIN[m.group(9)] * 8
@@ -96,11 +98,11 @@ def _summary(m, txt, off, name):
         out["retr"] = float(tail)
     elif tail.strip():
         raise DataFormatError(name, where, "retransmits (TCP) or 'jitter ms lost/total (x%)' (UDP)",
-                              found=repr(tail[:40]))
+                              found=C.describe(tail))
     return out
 
 
-def _block_rows(txt, off, block, name, rec, meta):
+def _block_rows(txt, off, block, name, rec, meta, findings=None):
     seps = [m.end() for m in re.finditer(r"^- - - - .*$", block, re.M)]
     if not seps:
         raise DataFormatError(name, _line(txt, off), "the summary after iperf3's '- - -' line",
@@ -136,9 +138,17 @@ def _block_rows(txt, off, block, name, rec, meta):
         else:
             row["direction"] = "receive" if rcv is None else "send"
         if rcv is not None and snd is not None:
-            zero_receiver(rcv["bytes"], snd["bytes"], name, rcv["where"])
+            zero_receiver(rcv["bytes"], snd["bytes"], name, rcv["where"], tcp=not udp)
         main = rcv or snd
         if rcv is None and udp:
+            if role and len(groups) > 1 and findings is not None:
+                # --bidir server (or client) file: the flow this side SENT has only its sender
+                # line; its received rate is in the other side's file.  Keep the other flow.
+                findings.append(Finding(name, f"record {rec}, {snd['where']}", "UDP --bidir flow "
+                                        f"sent by this side ([{role}-{'C' if client else 'S'}]): only "
+                                        "its sender line is here (the received rate is in the "
+                                        "other side's output); that flow is not kept"))
+                continue
             raise DataFormatError(name, snd["where"], "a UDP receiver line", found="only the sender's "
                                   "line (the received rate is in the other side's output)")
         row.update(throughput_bps=main["bps"], duration_s=main["secs"])
@@ -161,7 +171,7 @@ def _meta(block, name):
             meta["timestamp"] = float(calendar.timegm(time.strptime(t.group(1), "%d %b %Y %H:%M:%S")))
         except ValueError:
             raise DataFormatError(name, "Time: line", "a date like 'Fri, 04 Dec 2026 00:49:33 GMT'",
-                                  found=t.group(1)) from None
+                                  found="a date that does not exist") from None
     mss = _MSS.search(block)
     if mss:
         meta["mss_bytes"] = float(mss.group(1))
@@ -175,17 +185,21 @@ def _meta(block, name):
     return meta
 
 
-def parse_iperf3_text(data: bytes, name: str) -> list:
-    """Rows of iperf3 text output: one per test (two for --bidir)."""
+def parse_iperf3_text(data: bytes, name: str, findings: list | None = None) -> list:
+    """Rows of iperf3 text output: one per test (two for --bidir).
+
+    ``findings``: a list to which what the file holds but no row keeps is appended
+    (:class:`~cnimodel.io.schema.Finding`): a UDP ``--bidir`` flow with only its sender's line."""
     txt = C.text(data, name).replace("\r\n", "\n")
     err = _ERROR.search(txt)
     if err:
         raise DataFormatError(name, _line(txt, err.start()), "a completed iperf3 run",
-                              found=f"iperf3 reported error {err.group(1)[:200]!r}")
+                              found=f"iperf3's 'iperf3: error - ...' line, an "
+                              f"{C.tool_message(err.group(1))}: the run failed")
     starts = [m.start() for m in _BLOCK.finditer(txt)]
     if not starts:
         raise DataFormatError(name, "line 1", "iperf3 text ('Connecting to host ...' or 'Server "
-                              "listening on ...')", found=repr(txt.lstrip()[:60]))
+                              "listening on ...')", found=C.describe(data))
     head = _meta(txt[:starts[0]], name)  # -V lines before the first block
     rows = []
     for a, b in zip(starts, starts[1:] + [len(txt)]):
@@ -194,7 +208,7 @@ def parse_iperf3_text(data: bytes, name: str) -> list:
                 "- - - -" not in block and b == len(txt):
             break  # a server still waiting for its next test: nothing to read
         rec = rows[-1]["record"] + 1 if rows else 0
-        rows.extend(_block_rows(txt, a, block, name, rec, {**head, **_meta(block, name)}))
+        rows.extend(_block_rows(txt, a, block, name, rec, {**head, **_meta(block, name)}, findings))
     if not rows:
         raise DataFormatError(name, "end of file", "at least one finished test", found="none")
     return rows

@@ -49,12 +49,12 @@ def parse_k8s_netperf(data: bytes, name: str) -> list:
     except StopIteration:
         raise DataFormatError(name, "line 1", "the k8s-netperf CSV header", found="an empty file") from None
     except csv.Error as exc:
-        raise DataFormatError(name, "line 1", "CSV", found=str(exc)) from None
+        raise DataFormatError(name, "line 1", "CSV", found=C.unquoted(exc)) from None
     col = {h.strip().lower(): i for i, h in enumerate(header)}
     for req in REQUIRED:
         if req.lower() not in col:
             raise DataFormatError(name, "line 1", f"a header column {req!r} (k8s-netperf CSV)",
-                                  found=", ".join(header)[:120])
+                                  found=f"a header of {len(header)} columns without it")
     rows = []
     try:
         for k, f in enumerate(reader):
@@ -62,7 +62,7 @@ def parse_k8s_netperf(data: bytes, name: str) -> list:
                 continue
             rows.append(_row(f, col, name, k, k + 2))
     except csv.Error as exc:
-        raise DataFormatError(name, f"line {reader.line_num}", "CSV", found=str(exc)) from None
+        raise DataFormatError(name, f"line {reader.line_num}", "CSV", found=C.unquoted(exc)) from None
     if not rows:
         raise DataFormatError(name, "line 2", "at least one result line", found="none")
     return rows
@@ -99,13 +99,14 @@ def _row(f, col, name, rec, lineno):
     unit = (get("Throughput Metric") or "").lower()
     if unit not in _UNIT:
         raise DataFormatError(name, f"{where} column 'Throughput Metric'", "Mb/s, Gb/s, Kb/s or OP/s",
-                              found=repr(get("Throughput Metric")))
+                              found=f"another unit ({C.describe(get('Throughput Metric'))})")
     target, fac = _UNIT[unit]
     row[target] = n("Avg Throughput") * fac
     lat = n("99%tile Observed Latency")
     if lat is not None and test in ("rr", "crr"):
         lu = (get("Latency Metric") or "usec").lower()
         if lu not in _LAT:
-            raise DataFormatError(name, f"{where} column 'Latency Metric'", "usec or msec", found=repr(lu))
+            raise DataFormatError(name, f"{where} column 'Latency Metric'", "usec or msec",
+                                  found=f"another unit ({C.describe(lu)})")
         row["latency_p99_s"] = lat * _LAT[lu]
     return row

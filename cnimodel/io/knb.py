@@ -67,9 +67,9 @@ def _yaml(data, name):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "document"
-        raise DataFormatError(name, where, "valid knb YAML", found=str(exc.problem)) from None
+        raise DataFormatError(name, where, "valid knb YAML", found=C.unquoted(exc.problem)) from None
     except yaml.YAMLError as exc:
-        raise DataFormatError(name, "document", "valid knb YAML", found=str(exc)[:120]) from None
+        raise DataFormatError(name, "document", "valid knb YAML", found=C.unquoted(exc)[:120]) from None
 
 
 def _knum(v, name, where):
@@ -99,7 +99,8 @@ def _doc_rows(doc, name, fmt):
                               found=type(doc).__name__)
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     if meta.get("generator") not in (None, "knb"):
-        raise DataFormatError(name, "metadata.generator", "'knb'", found=repr(meta.get("generator")))
+        raise DataFormatError(name, "metadata.generator", "'knb'",
+                              found=f"another generator ({C.describe(meta.get('generator'))})")
     data = C.dig(doc, "data", name)
     version = meta.get("version")
     pmtu = _mtu(data.get("mtu"), name)

@@ -59,6 +59,15 @@ _KEYVAL = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
 _NUM = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-?nan$", re.I)
 
 
+def _selectors(sel) -> str:
+    """The selector names of ``sel`` that look like netperf's (upper-case words), the others
+    counted, never quoted."""
+    names = [k for k in sel if re.fullmatch(r"[A-Z][A-Z0-9_]{0,39}", k)]
+    other = len(sel) - len(names)
+    return ("selectors " + ", ".join(names[:8]) if names else "no selector") + \
+        (f" and {other} other field{'s' if other > 1 else ''}" if other else "")
+
+
 def throughput_unit(unit: str):
     """``(kind, factor)`` of a netperf throughput unit: kind ``"bps"`` (factor to bit/s)
     or ``"tps"`` (transactions/s).
@@ -168,7 +177,7 @@ def _test_of(banner, name, where):
     m = _BANNER.search(banner)
     if not m:
         raise DataFormatError(name, where + "line 1", "a netperf banner 'MIGRATED <PROTO> <TEST> "
-                              "TEST from ...'", found=banner[:80])
+                              "TEST from ...'", found=C.describe(banner))
     proto, kind = m.group(1), m.group(2).strip()
     test = _TESTS.get(kind)
     return (None if proto == "OMNI" else proto.lower()), test
@@ -261,7 +270,7 @@ def _omni(sel, banner, name, record, fmt, where):
     unit = sel.get("THROUGHPUT_UNITS")
     if "THROUGHPUT" not in sel and "TRANSACTION_RATE" not in sel:
         raise DataFormatError(name, where + "THROUGHPUT", "the THROUGHPUT selector in netperf "
-                              "omni output", found="selectors " + ", ".join(list(sel)[:8]))
+                              "omni output", found=_selectors(sel))
     if test is None and unit:
         test = "rr" if throughput_unit(unit)[0] == "tps" else "stream"
     row.update(protocol=proto, test=test, streams=1)
@@ -273,7 +282,7 @@ def _omni(sel, banner, name, record, fmt, where):
         kind, f = throughput_unit(unit)
         if kind is None:
             raise DataFormatError(name, where + "THROUGHPUT_UNITS", "10^Nbits/s, [KMG]Bytes/s "
-                                  "or Trans/s", found=repr(unit))
+                                  "or Trans/s", found=f"another unit ({C.describe(unit)})")
         key = "THROUGHPUT"
         if kind == "bps" and proto == "udp" and sel.get("REMOTE_RECV_THROUGHPUT"):
             key = "REMOTE_RECV_THROUGHPUT"

@@ -11,8 +11,8 @@ transmitted / received counts, ``msg_size_bytes`` the ICMP payload (``-s``).
   are read into ``timestamp``.
 * fping: ``-c`` / ``-C`` per-target summaries (``xmt/rcv/%loss = ...``) or the ``-C`` list
   of times (``-`` = lost); ``-e`` (``is alive (0.025 ms)``): one sample.
-* Errors (``ping: ...``, no reply line and no summary) are a DataFormatError quoting the
-  tool's own message.
+* Errors (``ping: ...``, no reply line and no summary) are a DataFormatError describing
+  the tool's message in fixed words (:func:`cnimodel.io._common.tool_message`), never quoting it.
 
 Examples
 --------
@@ -47,9 +47,14 @@ _FP_ALIVE = re.compile(r"^(\S+) is alive \(([\d.]+) ms\)", re.M)
 _MS = 1e-3
 
 
+_HEAD_B = re.compile(rb"^PING \S+ \([^)\n]*\) \d+\(\d+\) bytes of data\.", re.M)
+
+
 def looks_like_ping(head: bytes) -> bool:
-    """True for iputils ping output (``PING host (addr) N(M) bytes of data.``, or its ``ping: `` error)."""
-    return (head.startswith(b"PING ") and b"bytes of data" in head[:300]) or head.startswith(b"ping: ")
+    """True for iputils ping output (``PING host (addr) N(M) bytes of data.``, also after a
+    few lines of other text such as a console prompt, or its ``ping: `` error)."""
+    return (head.startswith(b"PING ") and b"bytes of data" in head[:300]) or \
+        head.startswith(b"ping: ") or _HEAD_B.search(head, 0, 2000) is not None
 
 
 def looks_like_fping(head: bytes) -> bool:
@@ -89,8 +94,8 @@ def parse_ping(data: bytes, name: str) -> list:
     if head is None:
         err = re.search(r"^ping: (.*)$", txt, re.M)
         raise DataFormatError(name, "line 1", "ping output (PING host (address) N(M) bytes of data.)",
-                              found=f"ping's error {err.group(1)[:160]!r}" if err else
-                              repr(txt.lstrip()[:60]))
+                              found=f"ping's {C.tool_message(err.group(1))}" if err else
+                              C.describe(data))
     row = _base(name, "ping", 0, head.group(2))
     row["msg_size_bytes"] = float(head.group(3))
     replies = list(_REPLY.finditer(txt))
@@ -101,7 +106,7 @@ def parse_ping(data: bytes, name: str) -> list:
         sent, recv = int(stats.group(1)), int(stats.group(2))
         if sent == 0 or recv > sent:
             raise DataFormatError(name, _line(txt, stats.start()), "received <= transmitted > 0",
-                                  found=stats.group(0))
+                                  found=f"{recv} received of {sent} transmitted")
         row["lost_fraction"] = (sent - recv) / sent
         if recv and rtt is None:
             raise DataFormatError(name, _line(txt, stats.end()), "the rtt min/avg/max line after "
@@ -143,10 +148,11 @@ def parse_fping(data: bytes, name: str) -> list:
         where = _line(txt, m.start())
         r = row_for(m.group(1))
         if "lost_fraction" in r:
-            raise DataFormatError(name, where, "one summary per target", found=f"a second for {m.group(1)}")
+            raise DataFormatError(name, where, "one summary per target", found="a second one for a target")
         sent, recv = int(m.group(2)), int(m.group(3))
         if sent == 0 or recv > sent:
-            raise DataFormatError(name, where, "received <= transmitted > 0", found=m.group(0)[:80])
+            raise DataFormatError(name, where, "received <= transmitted > 0",
+                                  found=f"{recv} received of {sent} transmitted")
         r["lost_fraction"] = (sent - recv) / sent
         if m.group(4):
             r.update(latency_min_s=_ms(m.group(4), name, where), latency_mean_s=_ms(m.group(5), name, where),
@@ -168,7 +174,7 @@ def parse_fping(data: bytes, name: str) -> list:
             r["latency_mean_s"] = _ms(m.group(2), name, _line(txt, m.start()))
     if not rows:
         raise DataFormatError(name, "line 1", "fping per-target results (xmt/rcv/%loss summaries, "
-                              "-C lists or 'is alive (x ms)')", found=repr(txt.lstrip()[:60]))
+                              "-C lists or 'is alive (x ms)')", found=C.describe(data))
     for target, r in seen.items():
         if target in sizes:
             r["msg_size_bytes"] = sizes[target]

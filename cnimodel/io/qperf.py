@@ -78,7 +78,7 @@ def _value(num: str, unit: str, name: str, where: str):
     if unit in ("", "sec/GB"):
         return v, unit or "count"
     raise DataFormatError(name, where, "a qperf unit (ns/us/ms/sec, bytes/KB/MB/KiB, MB/sec, "
-                          "K/sec, % cpus, sec/GB)", found=repr(unit)[:40])
+                          "K/sec, % cpus, sec/GB)", found=f"another unit ({C.describe(unit)})")
 
 
 def _expect(fields, key, kind, name, where):
@@ -151,11 +151,12 @@ def parse_qperf(data: bytes, name: str) -> list:
         if f and cur is not None:
             if f.group(1) in fields:
                 raise DataFormatError(name, f"line {lineno}", "each field once per result",
-                                      found=f"a second {f.group(1)!r}")
+                                      found="a field named twice")
             fields[f.group(1)] = _value(f.group(2), f.group(3), name, f"line {lineno}")
             continue
         raise DataFormatError(name, f"line {lineno}", "a qperf result line (test: / name = value)",
-                              found=f"qperf said {line.strip()[:160]!r}" if cur else repr(line[:60]))
+                              found=f"qperf's {msg}" if cur and (msg := C.tool_message(
+                                  line, known_only=True)) else C.describe(line))
     flush()
     if not rows:
         raise DataFormatError(name, "line 1", "a qperf test header such as 'tcp_lat:'", found="none")

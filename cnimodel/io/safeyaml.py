@@ -16,7 +16,7 @@ from __future__ import annotations
 import yaml
 
 from ..errors import DataFormatError
-from .access import Limits, display_path, read_guarded
+from .access import Limits, display_path, read_guarded, unquoted
 
 __all__ = ["load_yaml", "loads_yaml", "MAX_YAML_BYTES"]
 
@@ -58,10 +58,10 @@ def loads_yaml(text, name: str = "<yaml>", what: str = "valid YAML"):
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "document"
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        raise DataFormatError(name, where, what, found=problem[:160]) from None
+        raise DataFormatError(name, where, what, found=unquoted(problem)[:160]) from None
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         raise DataFormatError(name, "document", what,
-                              found=" ".join(str(exc).split())[:160] or type(exc).__name__) from None
+                              found=unquoted(exc)[:160] or type(exc).__name__) from None
 
 
 def load_yaml(path, what: str = "valid YAML"):

@@ -30,7 +30,8 @@ class Column:
 
 COLUMNS: tuple = (
     Column("path", "string", "", "data path label: host, bridge, overlay, routing, underlay or user label"),
-    Column("tool", "string", "", "iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf"),
+    Column("tool", "string", "", "iperf3, iperf2, netperf, k8s-netperf, knb, flent, ping, fping, sockperf, qperf, "
+           "uperf"),
     Column("tool_version", "string", "", "version string reported by the tool, if any"),
     Column("test", "string", "", "stream (bulk), rr (request/response), crr (connect/request/response)"),
     Column("protocol", "string", "", "tcp, udp or icmp (ping, fping)"),
@@ -335,7 +336,10 @@ ROW_KEY = ("source_file", "record", "series", "test", "protocol", "direction", "
 
 @dataclass(frozen=True)
 class Finding:
-    """A row a reader produced but the schema check did not keep, and why."""
+    """Something read but not kept, and why: a row the schema check did not keep, or what a
+    reader dropped from a file it otherwise read (a flow without its receiver's report, a
+    duplicate key in a JSON object, lines around a JSON document).  ``location`` names the
+    record, line or key path; ``reason`` describes, never quotes, the content."""
 
     path: str
     location: str

@@ -17,6 +17,10 @@ kept as printed.  Nothing is stored as a one-way latency.
   the ``[Valid Duration]`` run time; ping-pong only: ``transactions_per_s`` = received
   messages / valid run time (one message in flight) and ``lost_fraction`` = dropped /
   sent.  Under load sockperf answers only every Nth message, so neither is a rate there.
+* 3.1 prints ``avg-lat=`` (half the round trip, as ``avg-latency=`` in 3.7); 3.10 adds
+  ``mean-ad``, ``median-ad`` ... and a confidence interval after the ``std-dev``.  An excerpt
+  without the ``[ 0] IP = ... # TCP`` header leaves ``protocol`` missing; a short log prefix
+  before each line (``[STDOUT] sockperf: ...``) is read through.
 * throughput mode: sockperf measures the SENDER only.  TCP: ``throughput_bps`` = message
   rate x message size x 8 (its ``Mbps`` figure is in units of 2^20 bit/s, so it is not used);
   UDP: the sender's rate is not goodput (the receiver's count is on the server), so the
@@ -47,7 +51,9 @@ _VERSION = re.compile(r"== version #(\S+?) ==")
 _PROTO = re.compile(r"^\[\s*\d+\] IP = \S+\s+PORT =\s*\d+ # (TCP|UDP)", re.M)
 _VALID = re.compile(r"\[Valid Duration\] RunTime=([\d.]+) sec; SentMessages=(\d+); "
                     r"ReceivedMessages=(\d+)")
-_AVG = re.compile(r"====> avg-(lat|latency|rtt)=\s*([\d.]+) \(std-dev=\s*([\d.]+)\)")
+# 3.1: "avg-lat= 1.403 (std-dev=0.677)"; 3.7: "avg-latency=9.0 (std-dev=1.0)"; 3.10 adds
+# ", mean-ad=..., 99.0% ci=[...]" after the std-dev
+_AVG = re.compile(r"====> avg-(lat|latency|rtt)=\s*([\d.]+) \(std-dev=\s*([\d.]+)[,)]")
 _DROPPED = re.compile(r"# dropped messages = (\d+);")
 _SUMMARY = re.compile(r"Summary: (Latency|Round trip) is\s+([\d.]+) usec")
 _PCT = re.compile(r"---> percentile\s+([\d.]+) =\s*([\d.]+)")
@@ -61,9 +67,14 @@ _US = 1e-6
 _PCTS = {"50.000": "latency_p50_s", "90.000": "latency_p90_s", "99.000": "latency_p99_s"}
 
 
+_MARK = re.compile(rb"^[^\n]{0,40}?sockperf: (?:==|\[|====>|Summary|Total|---> )", re.M)
+
+
 def looks_like_sockperf(head: bytes) -> bool:
-    """True for sockperf output (its ``sockperf: `` prefixed lines in the first bytes)."""
-    return head.startswith(b"sockperf") or b"\nsockperf: " in head[:400]
+    """True for sockperf output: its ``sockperf: `` prefixed lines in the first bytes, also
+    behind a short log prefix (``[STDOUT] sockperf: ...``)."""
+    return head.startswith(b"sockperf") or b"\nsockperf: " in head[:400] or \
+        _MARK.search(head, 0, 2000) is not None
 
 
 def read_sockperf(path_or_buffer, source: str | None = None):
@@ -85,15 +96,12 @@ def parse_sockperf(data: bytes, name: str) -> list:
         m = rx.search(txt)
         if m:
             raise DataFormatError(name, _line(txt, m.start()), "a completed sockperf run",
-                                  found=f"sockperf reported {m.group(1)[:160]!r}")
-    proto = _PROTO.search(txt)
-    if proto is None:
-        raise DataFormatError(name, "header", "sockperf's '[ 0] IP = ... PORT = ... # TCP|UDP' line",
-                              found="none")
+                                  found=f"sockperf's {C.tool_message(m.group(1))}")
+    proto = _PROTO.search(txt)  # absent from an excerpt of the statistics: protocol unknown
     row = C.base_row("sockperf", "sockperf", name)
     version = _VERSION.search(txt)
     row.update(tool_version=version.group(1) if version else None, streams=1, direction="send",
-               protocol=proto.group(1).lower())
+               protocol=proto.group(1).lower() if proto else None)
     rate = _RATE.search(txt)
     if rate is not None:
         return [_throughput(row, txt, name, rate)]
@@ -109,7 +117,7 @@ def parse_sockperf(data: bytes, name: str) -> list:
     summ = _SUMMARY.search(txt)
     if summ and (summ.group(1) == "Round trip") != (avg.group(1) == "rtt"):
         raise DataFormatError(name, _line(txt, summ.start()), "a summary of the same kind as "
-                              f"avg-{avg.group(1)}", found=summ.group(0))
+                              f"avg-{avg.group(1)}", found=f"a '{summ.group(1)} is' summary")
     for m in _PCT.finditer(txt):
         col = _PCTS.get(m.group(1))
         if col:
@@ -124,7 +132,7 @@ def parse_sockperf(data: bytes, name: str) -> list:
         row["duration_s"] = secs
         if recv > sent:
             raise DataFormatError(name, _line(txt, valid.start()), "ReceivedMessages <= SentMessages",
-                                  found=valid.group(0))
+                                  found=f"{recv:g} received of {sent:g} sent")
         dropped = _DROPPED.search(txt)
         lost = int(dropped.group(1)) if dropped else 0
         # the file does not name the mode: under load sockperf answers only every Nth message,

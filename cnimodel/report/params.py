@@ -13,6 +13,16 @@ Parameter-file format (all keys optional)::
 A file whose top level has none of ``parameters``, ``grid``, ``runs`` is one
 parameter set.  The sets are ``runs x grid`` (either defaulting to one empty
 set), each merged over ``parameters``; ``-p`` options override every set.
+
+Declared ranges
+---------------
+:data:`PARAMETER_RANGES` declares, by name, the values the project's notebooks accept for
+their numeric and enumerated parameters (``n_boot`` a whole number >= 1, ``seed`` 0..2^32-1,
+``confidence`` strictly between 0 and 1 ...).  :func:`parameter_sets` checks every set
+against it before any run starts, through :mod:`cnimodel.validation` (the one home of range
+checks), so ``-p n_boot=0`` is a one-line error naming the parameter, the value and the
+range instead of a numpy traceback from inside the notebook.  ``-r`` values (literal
+strings) are exempt, as from the type check.
 """
 from __future__ import annotations
 
@@ -22,10 +32,62 @@ from pathlib import Path
 from ..errors import DataFormatError, ParameterError, ReportError
 from ..io.access import display_path
 from ..io.safeyaml import load_yaml, loads_yaml
+from ..validation import check_choice, check_scalar
 from .guard import Raw
 
 __all__ = ["parse_assignment", "parse_assignments", "load_params_file", "expand_grid",
-           "parameter_sets"]
+           "parameter_sets", "PARAMETER_RANGES", "check_ranges"]
+
+_MTU = {"lo": 68, "hi": 65535, "integer": True}  # IPv4 minimum (RFC 791) .. IP length field
+#: name -> ``check_scalar`` bounds (a list value: each element) or ``{"choices": (...)}``; the
+#: parameters of notebooks/*.ipynb (see each notebook's parameters cell for its meaning)
+PARAMETER_RANGES = {
+    "n_boot": {"lo": 1, "hi": 10_000_000, "integer": True},   # bootstrap resamples
+    "seed": {"lo": 0, "hi": 2 ** 32 - 1, "integer": True},    # numpy seeds are 0..2^32-1
+    "confidence": {"lo": 0, "hi": 1, "lo_strict": True, "hi_strict": True},
+    "prior_weight": {"lo": 0},
+    "throttle_s": {"lo": 0},
+    "max_interval_files": {"lo": 0, "integer": True},
+    "link_rate_bps": {"lo": 0, "lo_strict": True},
+    "underlay_mtu_bytes": _MTU,
+    "underlay_mtus_bytes": _MTU,
+    "msg_sizes_bytes": {"lo": 1, "integer": True},
+    "load_msg_size_bytes": {"lo": 1, "integer": True},
+    "streams": {"lo": 1, "integer": True},
+    "ip_version": {"choices": (4, 6)},
+    "quantile": {"choices": ("p50", "p90", "p99", "mean")},
+    "test": {"choices": ("welch-t", "mannwhitney", "permutation")},
+    "accounting": {"choices": ("wire", "l2")},
+}
+
+
+def check_ranges(params: dict, where: str = "") -> None:
+    """Raise a one-line :class:`ParameterError` for the first value of ``params`` outside its
+    declared range (:data:`PARAMETER_RANGES`); ``None`` (the notebooks' "not set") and ``-r``
+    literal strings are not checked.
+
+    >>> check_ranges({"n_boot": 4000, "seed": 0, "confidence": 0.95, "test": "mannwhitney"})
+    >>> check_ranges({"n_boot": 0})
+    Traceback (most recent call last):
+    ...
+    cnimodel.errors.ParameterError: invalid n_boot=0: allowed a whole number 1..10000000
+    >>> check_ranges({"underlay_mtus_bytes": [1500, 9001000]})
+    Traceback (most recent call last):
+    ...
+    cnimodel.errors.ParameterError: invalid underlay_mtus_bytes=9001000: allowed a whole number 68..65535
+    """
+    for key, value in params.items():
+        spec = PARAMETER_RANGES.get(key)
+        if spec is None or value is None or isinstance(value, Raw):
+            continue
+        name = f"{key} ({where})" if where else key
+        if "choices" in spec:
+            check_choice(name if where else key, value, spec["choices"])
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ParameterError(name, v, "a number" if not spec.get("integer") else "a whole number")
+            check_scalar(name, v, **spec)
 
 _KEYS = ("parameters", "grid", "runs")
 
@@ -151,4 +213,7 @@ def parameter_sets(params_file=None, assignments=None, raw_assignments=None) -> 
     """All parameter sets of a batch: the file's sets with ``-p`` / ``-r`` assignments on top."""
     sets = load_params_file(params_file) if params_file else [{}]
     over = parse_assignments(assignments, raw_assignments)
-    return [{**s, **over} for s in sets]
+    out = [{**s, **over} for s in sets]
+    for s in out:  # declared ranges, before any run starts
+        check_ranges(s, "" if len(out) == 1 else f"parameter set {out.index(s) + 1}")
+    return out
