@@ -30,8 +30,8 @@ def register(sub):
                    "(default: 2g none; quick: 2g)")
     r.add_argument("--netfilter-rules", nargs="+", type=int, metavar="N",
                    help="non-matching nftables rules in node n1's forward hook, one condition "
-                   "per count (0: none; names gain -nft<N>; routed and bridged paths walk them; "
-                   "needs nft, Debian nftables) (default: 0)")
+                   "per count (0: none, the baseline); every condition name gains -nft<N>; routed "
+                   "and bridged paths walk them; needs nft, Debian nftables (default: no rules)")
     r.add_argument("--repeat", type=int, metavar="K", help="repetitions (default 3; quick 1)")
     r.add_argument("--msg-sizes", nargs="+", type=int, metavar="BYTES",
                    help="TCP_RR message sizes (default: 1 64 512 1024 4096 16384; quick: 1 1024)")

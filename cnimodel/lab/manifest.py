@@ -77,7 +77,7 @@ def condition_dataset_yaml(cond, topo_desc: dict, repeat: int, label_rules: bool
     ``label_rules``) labels the rule count ``nft_forward_rules`` and, per path, the model's
     scenario column ``netfilter_rules`` (rules per netfilter crossing: lab/netfilter.py)."""
     files = []
-    n = int(getattr(cond, "netfilter_rules", 0))
+    n = int(getattr(cond, "netfilter_rules", None) or 0)
     label_rules = label_rules or n > 0
     per_crossing = rules_per_crossing(n, topo_desc["endpoints"])
     for path, ep in topo_desc["endpoints"].items():

@@ -67,20 +67,21 @@ def rate_label(rate_bps) -> str:
 @dataclass(frozen=True)
 class Condition:
     """One measured condition: wire MTU [bytes], shaper rate [bit/s] (None: unshaped) and the
-    non-matching nftables rules in node n1's forward hook (0: no ruleset; lab/netfilter.py).
+    non-matching nftables rules in node n1's forward hook (lab/netfilter.py; None: a run
+    without ``--netfilter-rules``, 0: a rule-count run's baseline without a ruleset).
 
-    >>> Condition(1500, 2e9, 2000).name
-    'mtu1500-2g-nft2000'
+    >>> Condition(1500, 2e9, 2000).name, Condition(1500, None, 0).name, Condition(1500, 2e9).name
+    ('mtu1500-2g-nft2000', 'mtu1500-unshaped-nft0', 'mtu1500-2g')
     """
 
     wire_mtu_bytes: int
     rate_bps: float | None
-    netfilter_rules: int = 0
+    netfilter_rules: int | None = None
 
     @property
     def name(self) -> str:
         base = f"mtu{self.wire_mtu_bytes}-{rate_label(self.rate_bps)}"
-        return f"{base}-nft{self.netfilter_rules}" if self.netfilter_rules else base
+        return base if self.netfilter_rules is None else f"{base}-nft{self.netfilter_rules}"
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ class LabConfig:
         Shaper rates [bit/s]; None = unshaped.
     netfilter_rules : tuple of int
         Non-matching nftables rules in node n1's forward hook, one condition per count
-        (0: none; condition names gain ``-nft<N>`` otherwise).
+        (0: no ruleset, the run's baseline); when given, every condition name gains
+        ``-nft<N>``.  Empty (default): no ruleset, plain names.
     repeat : int
         Repetitions of every test on every path.
     msg_sizes : tuple of int
@@ -156,7 +158,7 @@ class LabConfig:
     paths: tuple = PATH_NAMES
     wire_mtus: tuple = (1500, 9000)
     rates: tuple = (2e9, None)
-    netfilter_rules: tuple = (0,)
+    netfilter_rules: tuple = ()
     repeat: int = 3
     msg_sizes: tuple = (1, 64, 512, 1024, 4096, 16384)
     crr_sizes: tuple = (1,)
@@ -183,8 +185,8 @@ class LabConfig:
         return cls(**base)
 
     def conditions(self) -> list:
-        return [Condition(int(m), r, int(n)) for m in self.wire_mtus for r in self.rates
-                for n in self.netfilter_rules]
+        rules = [int(n) for n in self.netfilter_rules] or [None]
+        return [Condition(int(m), r, n) for m in self.wire_mtus for r in self.rates for n in rules]
 
     def validate(self) -> None:
         for p in self.paths:
@@ -209,9 +211,8 @@ class LabConfig:
                 raise ParameterError("netfilter_rules", n, f"a whole number 0..{MAX_RULES}")
         if len(set(int(n) for n in self.netfilter_rules)) != len(self.netfilter_rules):
             raise ParameterError("netfilter_rules", self.netfilter_rules, "distinct counts")
-        if not self.paths or not self.wire_mtus or not self.rates or not self.netfilter_rules:
-            raise ParameterError("paths/wire_mtus/rates/netfilter_rules", "empty",
-                                 "at least one value each")
+        if not self.paths or not self.wire_mtus or not self.rates:
+            raise ParameterError("paths/wire_mtus/rates", "empty", "at least one value each")
 
 
 #: Expected wall time of a count-based netperf run [s] (3000 transactions: 0.2-0.6 s here).

@@ -269,7 +269,7 @@ def _finish_condition(cfg, cond, man: dict, dest: Path) -> dict:
     mf.write_json(dest / "manifest.json", man)
     mf.write_yaml(dest / "dataset.yaml",
                   mf.condition_dataset_yaml(cond, man["topology"], cfg.repeat,
-                                            label_rules=any(cfg.netfilter_rules)))
+                                            label_rules=bool(cfg.netfilter_rules)))
     return {"condition": cond.name, "start_time": man["start_time"], "end_time": man["end_time"],
             "files": len(man["files"]),
             "failed": [f["file"] for f in man["files"] if f["exit_status"] != 0]}
