@@ -168,13 +168,17 @@ def cpu_cost(p, d, c):
     seg = where(d.offload, np.maximum(p.gso_bytes, d.mss), d.mss)
     c_wire = p.cpu_per_wire_packet_s * d.wire_pkt
     half, call = 0.5 * p.cpu_per_byte_s, p.cpu_per_call_s / d.send
-    c_byte = p.cpu_per_byte_s + call + (c["all"] - c["tun"]) / seg + (c_wire + c["tun"]) / d.mss
-    ttx, trx = c["tun_tx"], c["tun_rx"]
+    ttx, trx, tun = c["tun_tx"], c["tun_rx"], c["tun"]
     # same-node rows have no transmit / receive stage: their costs are 0 (bounds inf)
-    if np.ndim(ttx) == 0 and ttx == 0 and np.ndim(trx) == 0 and trx == 0:   # offloads on
-        c_tx = (half + call) * d.wire_f + c["tx"] / seg
-        c_rx = c["rx"] / seg + c_wire / d.mss
+    if (np.ndim(ttx) == 0 and ttx == 0 and np.ndim(trx) == 0 and trx == 0
+            and np.ndim(tun) == 0 and tun == 0):                         # offloads on
+        wire_b = c_wire / d.mss
+        c_byte = p.cpu_per_byte_s + call + c["all"] / seg + wire_b
+        wf = d.wire_f
+        c_tx = ((half + call) if np.ndim(wf) == 0 and wf == 1 else (half + call) * wf) + c["tx"] / seg
+        c_rx = c["rx"] / seg + wire_b
     else:
+        c_byte = p.cpu_per_byte_s + call + (c["all"] - tun) / seg + (c_wire + tun) / d.mss
         c_tx = (half + call) * d.wire_f + (c["tx"] - ttx) / seg + ttx / d.mss
         c_rx = (c["rx"] - trx) / seg + (c_wire + trx) / d.mss
     if np.any(d.udp):
@@ -210,7 +214,11 @@ def stage_cores(p, d):
     if np.ndim(q) or np.isnan(q):
         q = where(np.isnan(q), p.nic_rx_queues, q)
     s = d.streams
-    tx = s if np.ndim(node) == 0 and np.max(s) <= node else np.minimum(s, node)
+    s_max = np.max(s)
+    tx = s if np.ndim(node) == 0 and s_max <= node else np.minimum(s, node)
+    if s_max <= 1 or np.ndim(q) == 0 and s_max <= q and not np.any(~np.asarray(d.entropy)
+                                                                      & (d.wire_pkt > 0)):
+        return tx, tx, tx                  # no row has more streams than receive queues
     queues = where(d.entropy, q, 1.0)                    # hashed receive queues of a NIC
     lim = where(d.wire_pkt > 0, queues, np.inf)
     rx = tx if np.ndim(lim) == 0 and np.max(tx) <= lim else np.minimum(tx, lim)
@@ -228,22 +236,25 @@ def stream_bounds(p, d, k, rtt, has_stream=True):
     ``window_bits`` and ``window_bps`` (inf for UDP), ``loss_bps`` (inf for UDP and without
     loss).
     """
-    ncpu8 = 8.0 * np.minimum(d.streams, stream_cores(p, d))
+    cores = stream_cores(p, d)
+    ncpu8 = 8.0 * (d.streams if cores is d.streams else np.minimum(d.streams, cores))
     tx, rx, node = stage_cores(p, d)
     inf = np.inf
     window_bits = d.streams * (8.0 * p.tcp_window_bytes)
-    out = {"link_bps": where(d.no_wire, inf, d.rate * d.eff * (1.0 - d.rtx)), "ncpu8": ncpu8,
-           "window_bits": window_bits}
+    good = d.rate * d.eff if np.ndim(d.rtx) == 0 and d.rtx == 0 else d.rate * d.eff * (1.0 - d.rtx)
+    out = {"link_bps": where(d.no_wire, inf, good), "ncpu8": ncpu8, "window_bits": window_bits}
     with np.errstate(divide="ignore", invalid="ignore"):
         out["cpu_bps"] = ncpu8 / k["byte"]
         # a stage a row does not have costs 0 (transmit / receive of a same-node path) or
         # gets no cores (the node stage of a cross-node path): its bound is inf
-        out["ntx8"] = 8.0 * tx
+        out["ntx8"] = ncpu8 if tx is d.streams and cores is d.streams else 8.0 * tx
         out["nrx8"] = out["ntx8"] if rx is tx else 8.0 * rx
         out["cpu_tx_bps"], out["cpu_rx_bps"] = out["ntx8"] / k["tx"], out["nrx8"] / k["rx"]
         if np.any(d.no_wire):
             out["nnode8"] = out["ntx8"] * d.node_f
-            out["cpu_node_bps"] = out["ntx8"] / (k["byte"] * d.node_f)
+            # node_f is 1 on one node and 0 across nodes (-> inf)
+            out["cpu_node_bps"] = (where(d.no_wire, out["cpu_bps"], inf)
+                                   if out["ntx8"] is ncpu8 else out["ntx8"] / (k["byte"] * d.node_f))
         else:
             out["nnode8"], out["cpu_node_bps"] = 0.0, inf
         if not has_stream:

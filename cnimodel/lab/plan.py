@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ParameterError
 from ..paths import PATH_NAMES
+from .netfilter import MAX_RULES
 
 __all__ = ["parse_rate", "rate_label", "Condition", "BenchSpec", "Task", "LabConfig",
            "bench_specs", "plan_condition", "NETPERF_SELECTORS"]
@@ -65,14 +66,22 @@ def rate_label(rate_bps) -> str:
 
 @dataclass(frozen=True)
 class Condition:
-    """One measured condition: wire MTU [bytes] and shaper rate [bit/s] (None: unshaped)."""
+    """One measured condition: wire MTU [bytes], shaper rate [bit/s] (None: unshaped) and the
+    non-matching nftables rules in node n1's forward hook (lab/netfilter.py; None: a run
+    without ``--netfilter-rules``, 0: a rule-count run's baseline without a ruleset).
+
+    >>> Condition(1500, 2e9, 2000).name, Condition(1500, None, 0).name, Condition(1500, 2e9).name
+    ('mtu1500-2g-nft2000', 'mtu1500-unshaped-nft0', 'mtu1500-2g')
+    """
 
     wire_mtu_bytes: int
     rate_bps: float | None
+    netfilter_rules: int | None = None
 
     @property
     def name(self) -> str:
-        return f"mtu{self.wire_mtu_bytes}-{rate_label(self.rate_bps)}"
+        base = f"mtu{self.wire_mtu_bytes}-{rate_label(self.rate_bps)}"
+        return base if self.netfilter_rules is None else f"{base}-nft{self.netfilter_rules}"
 
 
 @dataclass(frozen=True)
@@ -109,9 +118,13 @@ class LabConfig:
     ----------
     paths : tuple of str
     wire_mtus : tuple of int
-        Wire MTUs [bytes]; one condition per MTU and rate.
+        Wire MTUs [bytes]; one condition per MTU, rate and rule count.
     rates : tuple of (float or None)
         Shaper rates [bit/s]; None = unshaped.
+    netfilter_rules : tuple of int
+        Non-matching nftables rules in node n1's forward hook, one condition per count
+        (0: no ruleset, the run's baseline); when given, every condition name gains
+        ``-nft<N>``.  Empty (default): no ruleset, plain names.
     repeat : int
         Repetitions of every test on every path.
     msg_sizes : tuple of int
@@ -145,6 +158,7 @@ class LabConfig:
     paths: tuple = PATH_NAMES
     wire_mtus: tuple = (1500, 9000)
     rates: tuple = (2e9, None)
+    netfilter_rules: tuple = ()
     repeat: int = 3
     msg_sizes: tuple = (1, 64, 512, 1024, 4096, 16384)
     crr_sizes: tuple = (1,)
@@ -171,7 +185,8 @@ class LabConfig:
         return cls(**base)
 
     def conditions(self) -> list:
-        return [Condition(int(m), r) for m in self.wire_mtus for r in self.rates]
+        rules = [int(n) for n in self.netfilter_rules] or [None]
+        return [Condition(int(m), r, n) for m in self.wire_mtus for r in self.rates for n in rules]
 
     def validate(self) -> None:
         for p in self.paths:
@@ -191,6 +206,11 @@ class LabConfig:
             if int(s) > min(self.wire_mtus) - 50 - 28:
                 raise ParameterError("udp_rr_sizes", s, f"<= {min(self.wire_mtus) - 78} bytes "
                                      "(one datagram on the overlay)")
+        for n in self.netfilter_rules:
+            if int(n) != n or not 0 <= int(n) <= MAX_RULES:
+                raise ParameterError("netfilter_rules", n, f"a whole number 0..{MAX_RULES}")
+        if len(set(int(n) for n in self.netfilter_rules)) != len(self.netfilter_rules):
+            raise ParameterError("netfilter_rules", self.netfilter_rules, "distinct counts")
         if not self.paths or not self.wire_mtus or not self.rates:
             raise ParameterError("paths/wire_mtus/rates", "empty", "at least one value each")
 
