@@ -144,15 +144,20 @@ def cpu_terms(params=None, path="host", **scenario) -> pd.DataFrame:
     return df
 
 
-def compare(params=None, path="overlay", against="host", test="rr", **scenario) -> dict:
+def compare(params=None, path="overlay", against="host", test="rr", against_scenario=None,
+            **scenario) -> dict:
     """The latency difference ``path - against`` as a ranked list of contributions.
+
+    ``against_scenario`` (dict, optional) overrides scenario columns for ``against`` only, for
+    inputs that differ per path in one measurement, e.g. ``netfilter_rules`` (rules per
+    netfilter step: 0 on a path that does not traverse a node's rules).
 
     Returns ``{"path", "against", "total_s", "terms": [{"term", "seconds", "share"}, ...]}``
     (largest absolute contribution first; ``share`` of the difference; ``total_s`` the
     difference of the totals, which the terms sum to).
     """
     a = latency_terms(params, path, test, **scenario)
-    b = latency_terms(params, against, test, **scenario)
+    b = latency_terms(params, against, test, **{**scenario, **(against_scenario or {})})
     diff = (a.set_index("term").seconds.sub(b.set_index("term").seconds, fill_value=0.0))
     diff = diff.reindex(list(a.term) + [t for t in b.term if t not in set(a.term)])  # path order
     diff = diff[diff != 0.0]

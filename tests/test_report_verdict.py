@@ -109,11 +109,17 @@ def test_shaped_and_unshaped_never_mix_even_without_a_condition_label():
 
 def test_any_condition_name_and_rule_counts_are_their_own_groups():
     df = _frame((("mtu1500-2g", 2e9), ("mtu1500-2g-nft1000", 2e9), ("weird name/x", np.nan)))
-    df["netfilter_rules"] = np.where(df.condition == "mtu1500-2g-nft1000", 1000.0, 0.0)
+    df["nft_forward_rules"] = np.where(df.condition == "mtu1500-2g-nft1000", 1000.0, 0.0)
+    # the model's per-path input differs between paths of one condition (0 where a path does
+    # not traverse the rules): it must not split the paths from their baseline
+    df["netfilter_rules"] = np.where((df.condition == "mtu1500-2g-nft1000") & (df.path != "host"), 500.0, 0.0)
     v = verdict(df, n_boot=200)
-    conds = [(g["condition"], g["netfilter_rules"]) for g in v["groups"]]
+    conds = [(g["condition"], g["nft_forward_rules"]) for g in v["groups"]]
     assert conds == [("mtu1500-2g", 0.0), ("mtu1500-2g-nft1000", 1000.0), ("weird name/x", 0.0)]
-    assert any("1000 netfilter rules" in g["setting"] for g in v["groups"])
+    assert any("1000 nftables rules" in g["setting"] for g in v["groups"])
+    assert all(g["baseline"] == "host" for g in v["groups"])
+    nft = [c for c in v["cells"] if v["groups"][c["group"]]["condition"] == "mtu1500-2g-nft1000"]
+    assert nft and all(c["netfilter_rules"] == 500.0 for c in nft)
 
 
 def test_one_tool_per_cell_and_headline_selection():
@@ -216,3 +222,27 @@ def test_index_is_one_table_one_row_per_run():
     assert "overlay<br>throughput" in html and "cnm-worse" in html
     assert "<script>" in html and "src=" not in html and "http" not in html.split("<script>")[1]
     assert "ValueError: boom" in html
+
+
+def test_model_sentence_drops_float_residue_terms():
+    from cnimodel.summary.why import _model_text
+    cell = {"metric": "cpu_per_byte_s",
+            "model": {"source": "attribution", "relative": 0.5, "diff": 0.723e-9, "explained": 7.0,
+                      "by": [("child", 0.723e-9), ("netfilter", -3.82e-29)]}}
+    text = _model_text(cell)
+    assert "child" in text and "netfilter" not in text and "e-" not in text
+    cell["model"].update(relative=1e-17, diff=1e-41, by=[("bridge", 3.19e-41), ("veth", 1.2e-41)])
+    text = _model_text(cell)
+    assert "mostly" not in text and "e-" not in text
+
+
+def test_rule_counts_per_side_reach_the_explanation():
+    """Host rows carry 0 rules per netfilter step, routing rows their own count: the model's
+    difference is the rules' cost on routing, not two equal costs that cancel."""
+    from cnimodel import explain
+    same = explain.compare(None, "routing", "host", "rr", netfilter_rules=1500.0)
+    own = explain.compare(None, "routing", "host", "rr", netfilter_rules=1500.0,
+                          against_scenario={"netfilter_rules": 0.0})
+    assert "hop:netfilter" not in [t["term"] for t in same["terms"]]
+    assert own["terms"][0]["term"] == "hop:netfilter"
+    assert abs(sum(t["seconds"] for t in own["terms"]) - own["total_s"]) < 1e-15

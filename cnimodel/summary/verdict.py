@@ -43,7 +43,10 @@ __all__ = ["Headline", "HEADLINES", "SETTING_COLUMNS", "LOCALITIES", "with_cpu_p
            "comparable_groups", "group_baseline", "verdict", "metric_unit", "headline_records", "HEADLINE_RECORD_COLUMNS"]
 
 #: Columns that, besides ``condition``, make measurements comparable only among themselves.
-SETTING_COLUMNS = ("underlay_mtu_bytes", "link_rate_bps", "netfilter_rules", "wire_kind")
+#: Condition-level settings that split a condition into comparable groups.  ``netfilter_rules``
+#: is not one: it is the model's per-path input (rules per netfilter step, 0 on paths that do
+#: not traverse them); the lab labels the condition's rule count ``nft_forward_rules``.
+SETTING_COLUMNS = ("underlay_mtu_bytes", "link_rate_bps", "nft_forward_rules", "wire_kind")
 #: Localities of a path: crosses the wire between nodes, or stays on one node.
 LOCALITIES = ("cross-node", "same-node")
 
@@ -124,11 +127,12 @@ def _setting_text(key: dict) -> str:
         verb = "shaped to" if key.get("shaped") in (True, "true", "True", 1) else "link"
         parts.append("unshaped" if rate is None or (num(rate) and not np.isfinite(rate)) else
                      f"{verb} {rate / 1e9:g} Gbit/s" if num(rate) else f"link rate {rate}")
-    mtu, rules = key.get("underlay_mtu_bytes"), key.get("netfilter_rules")
+    mtu, rules = key.get("underlay_mtu_bytes"), key.get("nft_forward_rules")
     if mtu is not None:
         parts.append(f"MTU {mtu:.0f} B" if num(mtu) else f"MTU {mtu}")
     if rules is not None:
-        parts.append(f"{rules:.0f} netfilter rules" if num(rules) else f"netfilter rules {rules}")
+        parts.append(f"{rules:.0f} nftables rules on one node's forward hook" if num(rules)
+                     else f"nftables rules {rules}")
     return ", ".join(parts)
 
 
@@ -149,7 +153,7 @@ def comparable_groups(df, compare_by: str = "path"):
     for k, g in frame.groupby(keys + ["_locality"], dropna=False, sort=True):
         k = k if isinstance(k, tuple) else (k,)
         key = {c: (None if missing(v) else (v.item() if hasattr(v, "item") else v)) for c, v in zip(keys, k)}
-        for c in ("underlay_mtu_bytes", "link_rate_bps", "netfilter_rules"):
+        for c in ("underlay_mtu_bytes", "link_rate_bps", "nft_forward_rules"):
             if key.get(c) is not None:
                 key[c] = _number(key[c])
         where = k[-1]
@@ -337,6 +341,11 @@ def verdict(df, baseline: str = "host", baselines: dict | None = None, compare_b
                     continue
                 c = stats.compare(x, b, confidence, test, n_boot, seed)
                 c["significance_test"] = c.pop("test")
+                if "netfilter_rules" in rows.columns:  # the model's per-path input (rules per netfilter step)
+                    nf = rows["netfilter_rules"].to_numpy(dtype=float, na_value=np.nan)[sel]
+                    for side, who in (("netfilter_rules", n), ("baseline_netfilter_rules", base)):
+                        if np.isfinite(nf[dl == who]).any():
+                            c[side] = float(np.nanmedian(nf[dl == who]))
                 better = unit(m).better
                 worse = (c["diff"] < 0) if better == "higher" else (c["diff"] > 0)
                 cells.append({"group": gid, "path": n, "baseline": base, "headline": h.key, "metric": m,

@@ -52,9 +52,11 @@ def _term(t: str) -> str:
 
 def _scenario(group: dict, cell: dict) -> dict:
     s = {}
-    for c in ("underlay_mtu_bytes", "netfilter_rules", "wire_kind"):
+    for c in ("underlay_mtu_bytes", "wire_kind"):
         if not missing(group.get(c)):
             s[c] = group[c]
+    if not missing(cell.get("netfilter_rules")):  # per path: rules per netfilter step
+        s["netfilter_rules"] = float(cell["netfilter_rules"])
     rate = group.get("link_rate_bps")
     s["link_rate_bps"] = float("nan") if missing(rate) else float(rate)  # NaN = unshaped
     sc = cell.get("scenario") or {}
@@ -88,17 +90,20 @@ def _byte_model(group, cell):
 def _attribution(group, cell, params):
     s = _scenario(group, cell)
     p, base = _paths(group, cell)
+    # per-path inputs of the baseline's own rows (rules per netfilter step differ per path)
+    sb = {} if missing(cell.get("baseline_netfilter_rules")) else \
+        {"netfilter_rules": float(cell["baseline_netfilter_rules"])}
     if cell["metric"] == CPU_PER_BYTE:
         s.pop("msg_size_bytes", None)
-        ta, tb = explain.cpu_terms(params, p, **s), explain.cpu_terms(params, base, **s)
+        ta, tb = explain.cpu_terms(params, p, **s), explain.cpu_terms(params, base, **{**s, **sb})
         d = ta.groupby("term").s_per_byte.sum().sub(tb.groupby("term").s_per_byte.sum(), fill_value=0.0)
         total_a, total_b = ta.attrs["total_s_per_byte"], tb.attrs["total_s_per_byte"]
         diff = total_a - total_b
         by = [(_term(t), float(v)) for t, v in d[d != 0].sort_values(key=abs, ascending=False).items()]
         return {"source": "attribution", "diff": diff, "relative": diff / total_b, "by": by[:3]}
     test = "crr" if cell["headline"] == "crr" else "rr"
-    r = explain.compare(params, p, base, test, **s)
-    rel = r["total_s"] / explain.latency_terms(params, base, test, **s).attrs["total_s"]
+    r = explain.compare(params, p, base, test, against_scenario=sb, **s)
+    rel = r["total_s"] / explain.latency_terms(params, base, test, **{**s, **sb}).attrs["total_s"]
     by = [(_term(t["term"]), t["seconds"]) for t in r["terms"][:3]]
     if test == "crr":  # a rate: the model's latency change, as a change of 1 / latency
         rel = 1.0 / (1.0 + rel) - 1.0
@@ -173,9 +178,15 @@ def _model_text(c) -> str:
         share = _share(m)
         return f" (byte model {_pct(m['relative'])}{share}: {m['by'][0][0]})"
     unit_metric = "latency_mean_s" if c["metric"] != CPU_PER_BYTE else CPU_PER_BYTE
-    amount = _amount(unit_metric, m["diff"]) if "diff" in m else _pct(m["relative"])
+    diff = m.get("diff")
+    if diff is not None and abs(m["relative"]) < 1e-9:
+        diff = 0.0  # rounding residue of equal sums, not a model difference
+    amount = _amount(unit_metric, diff) if diff is not None else _pct(m["relative"])
     share = _share(m)
-    by = ", ".join(f"{t} {_amount(unit_metric, x)}" for t, x in m["by"][:2])
+    # terms under 1 % of the difference (float residues such as 1e-32 ns/B) say nothing
+    scale = abs(diff) if diff is not None else max((abs(x) for _, x in m["by"]), default=0.0)
+    by = ", ".join(f"{t} {_amount(unit_metric, x)}" for t, x in m["by"][:2]
+                   if abs(x) >= 0.01 * scale and scale > 0)
     return f" (model {amount}{share}; mostly {by})" if by else f" (model {amount}{share})"
 
 
