@@ -31,7 +31,8 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em;color:#222;max-width:80em}
 table{border-collapse:collapse;width:100%;font-size:92%}
 th,td{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;text-align:left}
-th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td:first-child,td:nth-child(2){white-space:nowrap}
+th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.regression{color:#b00020;font-weight:600}td.improvement{color:#0a6d2a;font-weight:600}
 td.not_comparable{color:#8a6d00}td.no_change{color:#555}
 .counts span{display:inline-block;margin-right:1.2em;font-weight:600}
@@ -52,9 +53,9 @@ def headline_cells(result: CompareResult):
     return c[keep & (c["verdict"] != "not_comparable")]
 
 
-def _scenario_text(r) -> str:
+def _scenario_text(r, with_condition=True) -> str:
     parts = [str(r.get("path"))]
-    for k in ("condition", "tool", "test", "protocol", "direction"):
+    for k in ("condition", "tool", "test", "protocol", "direction")[0 if with_condition else 1:]:
         v = r.get(k)
         if v is not None and v == v:
             parts.append(str(v))
@@ -96,11 +97,17 @@ def plot_changes(result: CompareResult, ax=None, cells=None):
         ax.plot([mid], [y], marker="o" if flagged else ".", ms=7 if flagged else 5, color=col,
                 mec="black" if flagged else col)
     ax.set_xscale("log")
+    lo, hi = ax.get_xlim()
+    ticks = [v for v in (0.01, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 100.0) if lo <= v <= hi]
+    ax.set_xticks(ticks, [f"{100 * (v - 1):+.0f} %" if v != 1 else "0" for v in ticks])
+    ax.minorticks_off()
+    one = "condition" not in c or c["condition"].nunique(dropna=False) <= 1
     ax.set_yticks(range(len(c)))
-    ax.set_yticklabels([f"{_scenario_text(r)}: {label(r['metric'])}" for r in c.to_dict("records")][::-1],
-                       fontsize=7)
+    ax.set_yticklabels([f"{_scenario_text(r, not one)}: {label(r['metric'])}"
+                        for r in c.to_dict("records")][::-1], fontsize=7)
     ax.set_ylim(-0.8, max(len(c) - 0.2, 0.2))
-    ax.set_xlabel(f"new / baseline (geometric means, {100 * (1 - result.alpha):g} % CI)")
+    ax.set_xlabel(f"change, new against baseline (ratio of geometric means; line: "
+                  f"{100 * (1 - result.alpha):g} % CI; log scale)")
     ax.legend(loc="lower right", fontsize=7)
     return ax
 
@@ -123,9 +130,17 @@ def _num(v, fmt):
     return "n/a" if v is None or not math.isfinite(float(v)) else fmt.format(v)
 
 
-def _table(cells) -> str:
-    head = ("path", "condition", "tool", "test", "protocol", "direction", "message [B]", "streams",
-            "metric", "baseline", "new", "change", "CI", "p", "n", "verdict", "reason")
+def _text(v) -> str:
+    return "" if v is None or v != v else html.escape(str(v))
+
+
+def _int_text(v) -> str:
+    return "" if v is None or v != v else str(int(v))
+
+
+def _table(cells, reason: bool = True) -> str:
+    head = ["path", "condition", "test", "message [B]", "streams", "metric", "baseline", "new",
+            "change", "CI of the change", "p", "n", "verdict"] + (["reason"] if reason else [])
     out = ["<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     names = []
     for r in cells.to_dict("records"):
@@ -133,25 +148,21 @@ def _table(cells) -> str:
         if p not in names:
             names.append(p)
         sw = f'<span class="swatch" style="background:{path_color(p, names.index(p))}"></span>'
-        scen = [r.get(k) for k in ("condition", "tool", "test", "protocol", "direction")]
-        msg = r.get("msg_size_bytes")
-        st = r.get("streams")
-        tds = [f"<td>{sw}{html.escape(p)}</td>"]
-        tds += [f"<td>{html.escape('' if v is None or v != v else str(v))}</td>" for v in scen]
-        tds.append(f'<td class="num">{"" if msg is None or msg != msg else int(msg)}</td>')
-        tds.append(f'<td class="num">{"" if st is None or st != st else int(st)}</td>')
+        test = " ".join(_text(r.get(k)) for k in ("tool", "test", "protocol", "direction") if _text(r.get(k)))
         m = str(r["metric"])
-        tds.append(f"<td>{html.escape(label(m))}</td>")
-        tds += [f'<td class="num">{html.escape(format_value(m, r[k]))}</td>' for k in ("baseline", "new")]
-        tds.append(f'<td class="num">{_num(100 * r["change_rel"], "{:+.1f} %")}</td>')
         ci = ("n/a" if not math.isfinite(r["ci_low_rel"]) else
               f"{100 * r['ci_low_rel']:+.1f} .. {100 * r['ci_high_rel']:+.1f} %")
-        tds.append(f'<td class="num">{ci}</td>')
-        tds.append(f'<td class="num">{_num(r["p_value"], "{:.3g}")}</td>')
-        tds.append(f'<td class="num">{int(r["n_baseline"])} / {int(r["n_new"])}</td>')
         v = str(r["verdict"])
-        tds.append(f'<td class="{v}">{v.replace("_", " ")}</td>')
-        tds.append(f"<td>{html.escape(r.get('reason') or '')}</td>")
+        tds = [f"<td>{sw}{html.escape(p)}</td>", f"<td>{_text(r.get('condition'))}</td>", f"<td>{test}</td>",
+               f'<td class="num">{_int_text(r.get("msg_size_bytes"))}</td>',
+               f'<td class="num">{_int_text(r.get("streams"))}</td>', f"<td>{html.escape(label(m))}</td>",
+               *(f'<td class="num">{html.escape(format_value(m, r[k]))}</td>' for k in ("baseline", "new")),
+               f'<td class="num">{_num(100 * r["change_rel"], "{:+.1f} %")}</td>', f'<td class="num">{ci}</td>',
+               f'<td class="num">{_num(r["p_value"], "{:.2g}")}</td>',
+               f'<td class="num">{int(r["n_baseline"])}/{int(r["n_new"])}</td>',
+               f'<td class="{v}">{v.replace("_", " ")}</td>']
+        if reason:
+            tds.append(f"<td>{_text(r.get('reason'))}</td>")
         out.append("<tr>" + "".join(tds) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
@@ -194,7 +205,7 @@ def to_html(result: CompareResult, title: str | None = None, figure: bool = True
                          "<p class=\"meta\">Dot: change (filled with a black edge when flagged); line: its "
                          "CI; grey band: within the practical threshold.</p>" + svg)
     parts.append("<h2>Regressions and improvements</h2>")
-    parts.append(_table(flagged) if len(flagged) else "<p>None: no cell changed beyond the threshold "
+    parts.append(_table(flagged, reason=False) if len(flagged) else "<p>None: no cell changed beyond the threshold "
                  "with significance.</p>")
     nc = result.cells[result.cells["verdict"] == "not_comparable"]
     if len(nc):
