@@ -171,6 +171,10 @@ def _table(cells, reason: bool = True) -> str:
 def _diagnostics_html(result) -> str:
     d = result.diagnostics
     items = []
+    if d.get("baseline_path_flagged"):
+        items.append(f"<b>{int(d['baseline_path_flagged'])} cell(s) of the host path (node to node, no pod "
+                     "networking) changed</b>: the machine, its load or its kernel differs between the runs, "
+                     "and every pod path's change includes that; read pod-path changes against host's")
     for new, base in (d.get("conditions_paired") or {}).items():
         items.append(f"condition <code>{html.escape(str(new))}</code> of {html.escape(result.new_name)} "
                      f"compared with <code>{html.escape(str(base))}</code> of {html.escape(result.baseline_name)}")

@@ -52,7 +52,10 @@ class CompareResult:
     diagnostics : dict
         ``conditions_paired`` ({new name: baseline name} when names differed),
         ``label_changes`` ({label: (baseline values, new values)}: what differs between the
-        runs besides the measurements), ``skipped`` (files the loader skipped, per side).
+        runs besides the measurements), ``baseline_path_flagged`` (flagged cells of the
+        ``host`` path: when node-to-node traffic itself changed, the machine, its load or the
+        kernel changed, and every pod path's change includes that), ``skipped`` (files the
+        loader skipped, per side).
     """
 
     cells: pd.DataFrame
@@ -100,6 +103,17 @@ class CompareResult:
         n = self.counts()
         return (f"compare {self.baseline_name} -> {self.new_name}: {len(self.cells)} cells: "
                 + ", ".join(f"{n[v]} {v}" for v in VERDICTS))
+
+
+#: The path every comparison of data paths needs (:data:`cnimodel.paths.PATH_NAMES`): node to node,
+#: no pod networking.  When IT changes, the machine or the kernel changed, not a CNI data path.
+BASELINE_PATH = "host"
+
+
+def _baseline_path_flagged(cells) -> int:
+    if not len(cells) or "path" not in cells:
+        return 0
+    return int(((cells["path"] == BASELINE_PATH) & cells["verdict"].isin(["regression", "improvement"])).sum())
 
 
 def _sort_key(s):
@@ -152,7 +166,8 @@ def compare_frames(baseline, new, threshold_rel: float = DEFAULT_THRESHOLD_REL,
         sort = [k for k in keys if k in cells.columns] + ["metric"]
         cells = cells.sort_values(sort, na_position="first", kind="stable",
                                   key=_sort_key).reset_index(drop=True)
-    diag = {"conditions_paired": paired, "label_changes": label_changes(baseline, new2, params)}
+    diag = {"conditions_paired": paired, "label_changes": label_changes(baseline, new2, params),
+            "baseline_path_flagged": _baseline_path_flagged(cells)}
     return CompareResult(cells, threshold_rel, alpha, baseline_name, new_name, diag)
 
 
