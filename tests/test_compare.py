@@ -106,7 +106,8 @@ def test_assess_properties(b, n, metric, threshold, k):
     assert assess(b, b, metric, threshold_rel=threshold)["verdict"] == "no_change"
     # flagged implies both significant and beyond the threshold
     if r["verdict"] in ("regression", "improvement"):
-        assert r["p_value"] < 0.05 and abs(math.log1p(r["change_rel"])) > math.log1p(threshold)
+        assert r["p_value"] == r["q_value"] < 0.05
+        assert abs(math.log1p(r["change_rel"])) > math.log1p(threshold)
         assert not (r["ci_low_rel"] <= 0 <= r["ci_high_rel"])
 
 
@@ -136,6 +137,22 @@ def test_unperturbed_pair_has_few_false_alarms(frames):
     n = r.counts()
     assert n["not_comparable"] == 0
     assert r.false_alarm_fraction() <= 0.05, str(r)
+    # each cell alone at 0.05 and no threshold: about 1 in 20 by chance, which is why the
+    # comparison adjusts over the cells and keeps a practical threshold
+    raw = compare_frames(frames["A"], frames["A2"], threshold_rel=0.0, adjust="none")
+    assert raw.counts()["regression"] + raw.counts()["improvement"] > n["regression"] + n["improvement"]
+
+
+def test_adjustment_over_cells(frames):
+    r = compare_frames(frames["A"], frames["A2"], threshold_rel=0.0)
+    c = r.cells
+    assert (c["q_value"] >= c["p_value"] - 1e-15).all()
+    flagged = c["verdict"].isin(["regression", "improvement"])
+    assert (c.loc[flagged, "q_value"] < r.alpha).all()
+    none = compare_frames(frames["A"], frames["A2"], threshold_rel=0.0, adjust="none").cells
+    assert (none["q_value"] == none["p_value"]).all()
+    with pytest.raises(ParameterError):
+        compare_frames(frames["A"], frames["A2"], adjust="holm-ish")
 
 
 @pytest.mark.skipif(not B.is_dir(), reason="tests/data/compare/B not measured yet")

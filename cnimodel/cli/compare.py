@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from ..compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD_REL, VERDICTS, compare_datasets
+from ..compare.verdict import ADJUSTMENTS, DEFAULT_ADJUST
 from ..compare.html import write_html
 from ..errors import ParameterError
 from ..jsonclean import dumps
@@ -37,6 +38,9 @@ def register(sub):
                    f"of {1 + DEFAULT_THRESHOLD_REL:g} either way; from the measured run-to-run noise)")
     p.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, metavar="P",
                    help=f"significance level; CIs have level 1 - P (default {DEFAULT_ALPHA:g})")
+    p.add_argument("--adjust", choices=ADJUSTMENTS, default=DEFAULT_ADJUST,
+                   help="adjustment of the p-values over the cells before the verdict (bh: "
+                   "Benjamini-Hochberg false-discovery rate, the default; none: each cell alone)")
     p.add_argument("--metric", action="append", metavar="COLUMN",
                    help="metric column to compare (repeatable; default: throughput, transaction "
                    "rate, mean/p50/p90/p99 latency)")
@@ -50,7 +54,8 @@ def register(sub):
 
 def run(args) -> int:
     res = compare_datasets(args.baseline, args.new, threshold_rel=args.threshold, alpha=args.alpha,
-                           metrics=args.metric, condition_map=_pairs(args.pair_condition) or None)
+                           metrics=args.metric, condition_map=_pairs(args.pair_condition) or None,
+                           adjust=args.adjust)
     if args.out:
         page = write_html(res, args.out)
         print(f"cnimodel compare: wrote {page}", file=sys.stderr)
@@ -66,7 +71,8 @@ def run(args) -> int:
             size = f" {int(r['msg_size_bytes'])} B" if r.get("msg_size_bytes") == r.get("msg_size_bytes") \
                 and r.get("msg_size_bytes") is not None else ""
             print(f"  {r['verdict']:<11} {scen}{size} {r['metric']}: {100 * r['change_rel']:+.1f} % "
-                  f"(CI {100 * r['ci_low_rel']:+.1f} .. {100 * r['ci_high_rel']:+.1f} %, p {r['p_value']:.2g})")
+                  f"(CI {100 * r['ci_low_rel']:+.1f} .. {100 * r['ci_high_rel']:+.1f} %, p {r['p_value']:.2g}, "
+                  f"q {r['q_value']:.2g})")
     return 1 if args.fail_on_regression and res.has_regression else 0
 
 

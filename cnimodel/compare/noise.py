@@ -23,37 +23,40 @@ import numpy as np
 import pandas as pd
 
 from .result import compare_frames
-from .verdict import DEFAULT_ALPHA
+from .verdict import DEFAULT_ADJUST, DEFAULT_ALPHA
 
 __all__ = ["pair_changes", "false_alarm_table"]
 
 
-def pair_changes(frames, names=None, alpha: float = DEFAULT_ALPHA, metrics=None) -> pd.DataFrame:
+def pair_changes(frames, names=None, alpha: float = DEFAULT_ALPHA, metrics=None,
+                 adjust: str = DEFAULT_ADJUST) -> pd.DataFrame:
     """Comparable cells of every pair ``(i, j), i < j`` of ``frames`` (threshold 0).
 
     Returns
     -------
     pandas.DataFrame
         The cells of :class:`~cnimodel.compare.CompareResult` plus ``pair`` (``"i-j"`` or
-        ``"name_i-name_j"``), ``significant`` (p < alpha) and ``abs_log_change``.
+        ``"name_i-name_j"``), ``significant`` (``q_value < alpha``: the adjusted p-value the
+        verdict uses) and ``abs_log_change``.
     """
     names = list(names) if names is not None else [str(i) for i in range(len(frames))]
     out = []
     for i, j in itertools.combinations(range(len(frames)), 2):
-        r = compare_frames(frames[i], frames[j], threshold_rel=0.0, alpha=alpha, metrics=metrics)
+        r = compare_frames(frames[i], frames[j], threshold_rel=0.0, alpha=alpha, metrics=metrics,
+                           adjust=adjust)
         c = r.cells[r.cells["verdict"] != "not_comparable"].copy()
         c["pair"] = f"{names[i]}-{names[j]}"
         out.append(c)
     if not out:
         return pd.DataFrame(columns=["pair", "significant", "abs_log_change"])
     d = pd.concat(out, ignore_index=True)
-    d["significant"] = d["p_value"] < alpha
+    d["significant"] = d["q_value"] < alpha
     d["abs_log_change"] = np.abs(np.log1p(d["change_rel"].astype(float)))
     return d
 
 
 def false_alarm_table(frames, thresholds=(0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5), names=None,
-                      alpha: float = DEFAULT_ALPHA, metrics=None) -> pd.DataFrame:
+                      alpha: float = DEFAULT_ALPHA, metrics=None, adjust: str = DEFAULT_ADJUST) -> pd.DataFrame:
     """Flagged fraction of comparable cells over all pairs of unperturbed ``frames``, per threshold.
 
     Every flag between two runs of the same setup is a false alarm, so ``flagged_fraction``
@@ -66,7 +69,7 @@ def false_alarm_table(frames, thresholds=(0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0
         ``threshold_rel``, ``pairs``, ``cells``, ``flagged``, ``flagged_fraction``,
         ``worst_pair_fraction``.
     """
-    d = pair_changes(frames, names, alpha, metrics)
+    d = pair_changes(frames, names, alpha, metrics, adjust)
     rows = []
     for t in thresholds:
         flag = d["significant"] & (d["abs_log_change"] > np.log1p(t))

@@ -23,8 +23,8 @@ import pandas as pd
 from ..io import load_dataset
 from ..jsonclean import jsonable
 from .cells import CONDITION_PARAMS, KEY_COLUMNS, key_columns, label_changes, pair_cells, pair_conditions
-from .verdict import DEFAULT_ALPHA, DEFAULT_THRESHOLD_REL, TEST_NAME, VERDICTS, assess, method_statement, \
-    not_comparable
+from .verdict import DEFAULT_ADJUST, DEFAULT_ALPHA, DEFAULT_THRESHOLD_REL, TEST_NAME, VERDICTS, adjust_p, assess, \
+    method_statement, not_comparable, verdict_of
 
 __all__ = ["CELL_FIELDS", "CompareResult", "compare_frames", "compare_datasets"]
 
@@ -32,7 +32,7 @@ __all__ = ["CELL_FIELDS", "CompareResult", "compare_frames", "compare_datasets"]
 #: ``change_rel`` and its CI are fractions, 0.1 = +10 %).
 CELL_FIELDS = ("condition", "path", "tool", "test", "protocol", "direction", "msg_size_bytes",
                "streams", "metric", "baseline", "new", "change_rel", "ci_low_rel", "ci_high_rel",
-               "p_value", "verdict", "reason", "n_baseline", "n_new")
+               "p_value", "q_value", "verdict", "reason", "n_baseline", "n_new")
 
 
 @dataclass
@@ -47,6 +47,9 @@ class CompareResult:
         ``p_value``, ``verdict``, ``reason``, ``n_baseline``, ``n_new``.
     threshold_rel, alpha : float
         Practical threshold and significance level used.
+    adjust : str
+        Adjustment of the p-values over the comparable cells (``"bh"``: Benjamini-Hochberg;
+        ``q_value`` is the adjusted p-value the verdict uses).
     baseline_name, new_name : str
         What was compared (directory names, history entries).
     diagnostics : dict
@@ -61,6 +64,7 @@ class CompareResult:
     cells: pd.DataFrame
     threshold_rel: float = DEFAULT_THRESHOLD_REL
     alpha: float = DEFAULT_ALPHA
+    adjust: str = DEFAULT_ADJUST
     baseline_name: str = "baseline"
     new_name: str = "new"
     diagnostics: dict = field(default_factory=dict)
@@ -87,7 +91,7 @@ class CompareResult:
 
     @property
     def method(self) -> str:
-        return method_statement(self.threshold_rel, self.alpha)
+        return method_statement(self.threshold_rel, self.alpha, self.adjust)
 
     def to_dict(self) -> dict:
         """The ``--json`` document: ``{"cells": [...], ...}``, strict JSON values."""
@@ -95,7 +99,8 @@ class CompareResult:
         rows = [{k: r.get(k) for k in (*CELL_FIELDS, *extra)}
                 for r in self.cells.to_dict("records")]
         return jsonable({"cells": rows, "baseline": self.baseline_name, "new": self.new_name,
-                         "test": TEST_NAME, "threshold_rel": self.threshold_rel, "alpha": self.alpha,
+                         "test": TEST_NAME, "adjust": self.adjust, "threshold_rel": self.threshold_rel,
+                         "alpha": self.alpha,
                          "counts": self.counts(), "method": self.method,
                          "diagnostics": self.diagnostics})
 
@@ -122,7 +127,7 @@ def _sort_key(s):
 
 
 def compare_frames(baseline, new, threshold_rel: float = DEFAULT_THRESHOLD_REL,
-                   alpha: float = DEFAULT_ALPHA, metrics=None, condition_map=None,
+                   alpha: float = DEFAULT_ALPHA, metrics=None, condition_map=None, adjust: str = DEFAULT_ADJUST,
                    params=CONDITION_PARAMS, baseline_name: str = "baseline",
                    new_name: str = "new") -> CompareResult:
     """Compare two tidy frames cell by cell.
@@ -140,6 +145,9 @@ def compare_frames(baseline, new, threshold_rel: float = DEFAULT_THRESHOLD_REL,
     condition_map : dict, optional
         ``{baseline condition: new condition}`` when the names differ (see
         :func:`cnimodel.compare.cells.pair_conditions`).
+    adjust : {"bh", "none"}
+        Adjustment of the p-values over the comparable cells before the verdict
+        (:func:`cnimodel.compare.verdict.adjust_p`; default Benjamini-Hochberg).
     params : sequence of str
         Condition labels that must agree for a cell to be comparable.
 
@@ -157,8 +165,14 @@ def compare_frames(baseline, new, threshold_rel: float = DEFAULT_THRESHOLD_REL,
             res = assess(c["baseline"], c["new"], c["metric"], threshold_rel, alpha)
         rows.append({**c["key"], "metric": c["metric"], **res})
     cols = [*keys, "metric", "baseline", "new", "change_rel", "ci_low_rel", "ci_high_rel",
-            "p_value", "verdict", "reason", "n_baseline", "n_new"]
+            "p_value", "q_value", "verdict", "reason", "n_baseline", "n_new"]
     cells = pd.DataFrame(rows, columns=cols)
+    if len(cells):
+        ok = (cells["verdict"] != "not_comparable").to_numpy()
+        q = adjust_p(cells["p_value"].to_numpy(dtype=float), adjust)
+        cells["q_value"] = q
+        cells.loc[ok, "verdict"] = [verdict_of(c, qq, m, threshold_rel, alpha) for c, qq, m in
+                                    zip(cells["change_rel"][ok], q[ok], cells["metric"][ok])]
     for k in ("condition", "path", "tool", "test", "protocol", "direction", "msg_size_bytes", "streams"):
         if k not in cells.columns:  # the JSON keys are always there (None when the data has none)
             cells.insert(min(len(keys), len(cells.columns)), k, None)
@@ -168,7 +182,7 @@ def compare_frames(baseline, new, threshold_rel: float = DEFAULT_THRESHOLD_REL,
                                   key=_sort_key).reset_index(drop=True)
     diag = {"conditions_paired": paired, "label_changes": label_changes(baseline, new2, params),
             "baseline_path_flagged": _baseline_path_flagged(cells)}
-    return CompareResult(cells, threshold_rel, alpha, baseline_name, new_name, diag)
+    return CompareResult(cells, threshold_rel, alpha, adjust, baseline_name, new_name, diag)
 
 
 def compare_datasets(baseline_dir, new_dir, **kwargs) -> CompareResult:
