@@ -89,6 +89,8 @@ def prepare(df: pd.DataFrame, *, accounting=None, quantities=None, shaper_burst_
     for col in ("netfilter_rules", "node_cores", "rx_queues"):  # dataset labels of the regimes
         if col in d:
             sc[col] = pd.to_numeric(d[col], errors="coerce").to_numpy(dtype=float)
+    if "netfilter_rules" in d:  # rows of conditions without the label: no rules
+        sc["netfilter_rules"] = np.nan_to_num(sc["netfilter_rules"].to_numpy(dtype=float), nan=0.0)
     for col in ("csum_offload", "rx_flow_entropy"):
         if col in d:
             sc[col] = d[col].astype(object).where(d[col].notna(), None).to_numpy()

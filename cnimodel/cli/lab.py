@@ -28,6 +28,10 @@ def register(sub):
     r.add_argument("--rate", nargs="+", metavar="R|none",
                    help="wire shaper rates (tc tbf), e.g. 2g 500m, or none for unshaped "
                    "(default: 2g none; quick: 2g)")
+    r.add_argument("--netfilter-rules", nargs="+", type=int, metavar="N",
+                   help="non-matching nftables rules in node n1's forward hook, one condition "
+                   "per count (0: none; names gain -nft<N>; routed and bridged paths walk them; "
+                   "needs nft, Debian nftables) (default: 0)")
     r.add_argument("--repeat", type=int, metavar="K", help="repetitions (default 3; quick 1)")
     r.add_argument("--msg-sizes", nargs="+", type=int, metavar="BYTES",
                    help="TCP_RR message sizes (default: 1 64 512 1024 4096 16384; quick: 1 1024)")
@@ -57,6 +61,8 @@ def config_from_args(args):
         over["wire_mtus"] = tuple(args.wire_mtu)
     if args.rate:
         over["rates"] = tuple(parse_rate(x) for x in args.rate)
+    if getattr(args, "netfilter_rules", None):
+        over["netfilter_rules"] = tuple(args.netfilter_rules)
     if args.repeat is not None:
         over["repeat"] = args.repeat
     if args.msg_sizes:

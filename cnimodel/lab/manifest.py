@@ -7,6 +7,8 @@ import os
 import platform
 from pathlib import Path
 
+from .netfilter import rules_per_crossing
+
 __all__ = ["utc_now", "loadavg", "machine_facts", "write_json", "condition_dataset_yaml",
            "root_dataset_yaml", "write_yaml"]
 
@@ -68,13 +70,22 @@ def write_yaml(path: Path, obj) -> None:
     Path(path).write_text(yaml.safe_dump(obj, sort_keys=False, default_flow_style=None, width=100))
 
 
-def condition_dataset_yaml(cond, topo_desc: dict, repeat: int) -> dict:
-    """The ``dataset.yaml`` of one condition (layout: docs/architecture.md)."""
+def condition_dataset_yaml(cond, topo_desc: dict, repeat: int, label_rules: bool = False) -> dict:
+    """The ``dataset.yaml`` of one condition (layout: docs/architecture.md).
+
+    A condition with forward-hook rules (or any condition of a run that has some, when
+    ``label_rules``) labels the rule count ``nft_forward_rules`` and, per path, the model's
+    scenario column ``netfilter_rules`` (rules per netfilter crossing: lab/netfilter.py)."""
     files = []
+    n = int(getattr(cond, "netfilter_rules", 0))
+    label_rules = label_rules or n > 0
+    per_crossing = rules_per_crossing(n, topo_desc["endpoints"])
     for path, ep in topo_desc["endpoints"].items():
-        files.append({"glob": f"{path}/*",
-                      "labels": {"encap": "vxlan" if path == "overlay" else "none",
-                                 "pod_mtu_bytes": ep["pod_mtu_bytes"]}})
+        labels = {"encap": "vxlan" if path == "overlay" else "none",
+                  "pod_mtu_bytes": ep["pod_mtu_bytes"]}
+        if label_rules:
+            labels["netfilter_rules"] = per_crossing[path]
+        files.append({"glob": f"{path}/*", "labels": labels})
     for r in range(1, repeat + 1):
         files.append({"glob": f"*/*-r{r}.*", "labels": {"repetition": r, "session": f"{cond.name}-r{r}"}})
     return {
@@ -82,7 +93,8 @@ def condition_dataset_yaml(cond, topo_desc: dict, repeat: int) -> dict:
                    "link_rate_bps": None if cond.rate_bps is None else float(cond.rate_bps),
                    "shaped": cond.rate_bps is not None,
                    "underlay_kind": topo_desc["underlay_kind"],
-                   "wire_kind": topo_desc["wire"]["kind"]},
+                   "wire_kind": topo_desc["wire"]["kind"],
+                   **({"nft_forward_rules": n} if label_rules else {})},
         "files": files,
         "ignore": list(IGNORE_GLOBS),
     }

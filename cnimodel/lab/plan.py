@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ParameterError
 from ..paths import PATH_NAMES
+from .netfilter import MAX_RULES
 
 __all__ = ["parse_rate", "rate_label", "Condition", "BenchSpec", "Task", "LabConfig",
            "bench_specs", "plan_condition", "NETPERF_SELECTORS"]
@@ -65,14 +66,21 @@ def rate_label(rate_bps) -> str:
 
 @dataclass(frozen=True)
 class Condition:
-    """One measured condition: wire MTU [bytes] and shaper rate [bit/s] (None: unshaped)."""
+    """One measured condition: wire MTU [bytes], shaper rate [bit/s] (None: unshaped) and the
+    non-matching nftables rules in node n1's forward hook (0: no ruleset; lab/netfilter.py).
+
+    >>> Condition(1500, 2e9, 2000).name
+    'mtu1500-2g-nft2000'
+    """
 
     wire_mtu_bytes: int
     rate_bps: float | None
+    netfilter_rules: int = 0
 
     @property
     def name(self) -> str:
-        return f"mtu{self.wire_mtu_bytes}-{rate_label(self.rate_bps)}"
+        base = f"mtu{self.wire_mtu_bytes}-{rate_label(self.rate_bps)}"
+        return f"{base}-nft{self.netfilter_rules}" if self.netfilter_rules else base
 
 
 @dataclass(frozen=True)
@@ -109,9 +117,12 @@ class LabConfig:
     ----------
     paths : tuple of str
     wire_mtus : tuple of int
-        Wire MTUs [bytes]; one condition per MTU and rate.
+        Wire MTUs [bytes]; one condition per MTU, rate and rule count.
     rates : tuple of (float or None)
         Shaper rates [bit/s]; None = unshaped.
+    netfilter_rules : tuple of int
+        Non-matching nftables rules in node n1's forward hook, one condition per count
+        (0: none; condition names gain ``-nft<N>`` otherwise).
     repeat : int
         Repetitions of every test on every path.
     msg_sizes : tuple of int
@@ -145,6 +156,7 @@ class LabConfig:
     paths: tuple = PATH_NAMES
     wire_mtus: tuple = (1500, 9000)
     rates: tuple = (2e9, None)
+    netfilter_rules: tuple = (0,)
     repeat: int = 3
     msg_sizes: tuple = (1, 64, 512, 1024, 4096, 16384)
     crr_sizes: tuple = (1,)
@@ -171,7 +183,8 @@ class LabConfig:
         return cls(**base)
 
     def conditions(self) -> list:
-        return [Condition(int(m), r) for m in self.wire_mtus for r in self.rates]
+        return [Condition(int(m), r, int(n)) for m in self.wire_mtus for r in self.rates
+                for n in self.netfilter_rules]
 
     def validate(self) -> None:
         for p in self.paths:
@@ -191,8 +204,14 @@ class LabConfig:
             if int(s) > min(self.wire_mtus) - 50 - 28:
                 raise ParameterError("udp_rr_sizes", s, f"<= {min(self.wire_mtus) - 78} bytes "
                                      "(one datagram on the overlay)")
-        if not self.paths or not self.wire_mtus or not self.rates:
-            raise ParameterError("paths/wire_mtus/rates", "empty", "at least one value each")
+        for n in self.netfilter_rules:
+            if int(n) != n or not 0 <= int(n) <= MAX_RULES:
+                raise ParameterError("netfilter_rules", n, f"a whole number 0..{MAX_RULES}")
+        if len(set(int(n) for n in self.netfilter_rules)) != len(self.netfilter_rules):
+            raise ParameterError("netfilter_rules", self.netfilter_rules, "distinct counts")
+        if not self.paths or not self.wire_mtus or not self.rates or not self.netfilter_rules:
+            raise ParameterError("paths/wire_mtus/rates/netfilter_rules", "empty",
+                                 "at least one value each")
 
 
 #: Expected wall time of a count-based netperf run [s] (3000 transactions: 0.2-0.6 s here).

@@ -17,7 +17,7 @@ import subprocess
 from ..errors import LabError
 from .topology import run_cmd
 
-__all__ = ["TOOLS", "INSTALL_HINTS", "hint", "check_root", "missing_tools", "probe_kernel",
+__all__ = ["TOOLS", "NETFILTER_TOOLS", "INSTALL_HINTS", "hint", "check_root", "missing_tools", "probe_kernel",
            "preflight", "tool_versions"]
 
 _DEPS = "or install everything the lab needs with `make lab-deps` (runs .ci/install-system-deps)"
@@ -30,6 +30,8 @@ TOOLS = {"ip": "iproute2", "tc": "iproute2", "taskset": "util-linux", "chrt": "u
          "nice": "coreutils",
          "sysctl": "procps",
          "iperf3": "iperf3", "netperf": "netperf", "netserver": "netperf"}
+#: Executables only a run with forward-hook rules (``--netfilter-rules``) needs.
+NETFILTER_TOOLS = {"nft": "nftables"}
 
 INSTALL_HINTS = {
     "iproute2": "apt-get install iproute2",
@@ -37,6 +39,7 @@ INSTALL_HINTS = {
     "procps": "apt-get install procps",
     "coreutils": "apt-get install coreutils",
     "iperf3": "apt-get install iperf3",
+    "nftables": "apt-get install nftables",
     "netperf": _NONFREE,
 }
 
@@ -49,12 +52,13 @@ KERNEL_FEATURES = {
     "macvlan": "`modprobe macvlan` (kernel option CONFIG_MACVLAN)",
     "ipvlan": "`modprobe ipvlan` (kernel option CONFIG_IPVLAN)",
     "tbf": "`modprobe sch_tbf` (kernel option CONFIG_NET_SCH_TBF)",
+    "nftables": "`modprobe nf_tables` (kernel options CONFIG_NF_TABLES, CONFIG_NF_TABLES_INET)",
 }
 
 
 def hint(tool: str) -> str:
     """How to install the package providing ``tool`` (Debian / Ubuntu)."""
-    pkg = TOOLS.get(tool, tool)
+    pkg = {**TOOLS, **NETFILTER_TOOLS}.get(tool, tool)
     return INSTALL_HINTS.get(pkg, f"apt-get install {pkg}")
 
 
@@ -70,7 +74,7 @@ def missing_tools(need=None) -> list:
     return [t for t in (need or TOOLS) if shutil.which(t) is None]
 
 
-def probe_kernel(prefix: str, need_tbf: bool) -> dict:
+def probe_kernel(prefix: str, need_tbf: bool, need_nft: bool = False) -> dict:
     """Try each kernel feature in a throw-away namespace ``<prefix>probe``; True where it works.
 
     The probe namespace is deleted before returning, whatever happens.
@@ -105,13 +109,19 @@ def probe_kernel(prefix: str, need_tbf: bool) -> dict:
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
                                    check=False)
                 found["tbf"] = r.returncode == 0
+        if need_nft:
+            r = subprocess.run(["ip", "netns", "exec", ns, "nft", "add", "table", "inet",
+                                "cnimodel_probe"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=30, check=False)
+            found["nftables"] = r.returncode == 0
     finally:
         subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=30, check=False)
     return found
 
 
-def preflight(prefix: str, paths, shaped: bool, underlay_kind: str = "auto") -> dict:
+def preflight(prefix: str, paths, shaped: bool, underlay_kind: str = "auto",
+              netfilter: bool = False) -> dict:
     """Check everything the run needs; return facts for the manifest.
 
     Parameters
@@ -124,6 +134,8 @@ def preflight(prefix: str, paths, shaped: bool, underlay_kind: str = "auto") -> 
         True when some condition shapes the wire (tbf required).
     underlay_kind : {"auto", "ipvlan", "macvlan"}
         ``auto`` picks ipvlan where the kernel has it, else macvlan.
+    netfilter : bool
+        True when some condition loads forward-hook rules (``nft`` and nf_tables required).
 
     Returns
     -------
@@ -136,15 +148,16 @@ def preflight(prefix: str, paths, shaped: bool, underlay_kind: str = "auto") -> 
         Naming every missing privilege, tool and kernel feature with its install command.
     """
     check_root()
-    gone = missing_tools()
+    tools = {**TOOLS, **(NETFILTER_TOOLS if netfilter else {})}
+    gone = missing_tools(tools)
     if gone:
         by_pkg: dict = {}
         for t in gone:
-            by_pkg.setdefault(TOOLS.get(t, t), []).append(t)
+            by_pkg.setdefault(tools.get(t, t), []).append(t)
         lines = [f"  {', '.join(ts)}: {hint(ts[0])}" for ts in by_pkg.values()]
         raise LabError("the lab needs tools that are not installed:\n" + "\n".join(lines)
                        + f"\n  ({_DEPS})")
-    feats = probe_kernel(prefix, need_tbf=shaped)
+    feats = probe_kernel(prefix, need_tbf=shaped, need_nft=netfilter)
     need = ["netns", "veth"]
     if "bridge" in paths or "overlay" in paths:
         need.append("bridge")
@@ -152,6 +165,8 @@ def preflight(prefix: str, paths, shaped: bool, underlay_kind: str = "auto") -> 
         need.append("vxlan")
     if shaped:
         need.append("tbf")
+    if netfilter:
+        need.append("nftables")
     kind = underlay_kind
     if "underlay" in paths:
         if kind == "auto":

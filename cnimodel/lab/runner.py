@@ -24,6 +24,7 @@ from pathlib import Path
 from .._version import __version__
 from ..errors import LabError
 from . import manifest as mf
+from . import netfilter as nft
 from .cleanup import RunGuard, signals_deferred, trap_signals
 from .naming import new_prefix
 from .plan import NETPERF_SELECTORS, LabConfig, block_order, plan_condition, bench_specs
@@ -159,14 +160,16 @@ def wire_rx_counters(topo) -> dict:
     return out
 
 
-def _run_task(guard, task, ep, cpus, dest: Path, counters=None) -> dict:
+def _run_task(guard, task, ep, cpus, dest: Path, counters=None, nft_counter=None) -> dict:
     """Run one task (retrying once on failure); save raw stdout (+stderr); return its manifest
-    entry (with the wire's received packets and bytes during the run when ``counters`` is given)."""
+    entry (with the wire's received packets and bytes during the run when ``counters`` is given,
+    and the packets that walked the forward-hook ruleset when ``nft_counter`` is given)."""
     argv = client_argv(task.test, ep, cpus)
     timeout = task.test.duration_s + 30
     attempts = []
     for _attempt in (1, 2):
         before = counters() if counters else None
+        nft_before = nft_counter() if nft_counter else None
         out, err, rc, t0, t1 = _run_client(guard, argv, timeout)
         attempts.append({"start_time": t0, "end_time": t1, "exit_status": rc,
                          "stderr": err.decode(errors="replace")[-2000:]})
@@ -183,6 +186,10 @@ def _run_task(guard, task, ep, cpus, dest: Path, counters=None) -> dict:
         after = counters()
         entry["wire_rx"] = {w: {"packets": after[w][0] - before[w][0],
                                 "bytes": after[w][1] - before[w][1]} for w in after}
+    if nft_before is not None:
+        nft_after = nft_counter()
+        entry["nft_forward"] = {"packets": nft_after[0] - nft_before[0],
+                                "bytes": nft_after[1] - nft_before[1]}
     if len(attempts) > 1:
         entry["failed_attempts"] = attempts[:-1]
     if err:
@@ -203,6 +210,8 @@ def _new_manifest(cfg, cond, topo, cpus, run_info) -> dict:
                                "netperf -T client,server"
                                + ("; SCHED_IDLE busy loop on each lab CPU (vCPUs never halt)"
                                   if cfg.keep_awake else "")},
+            "netfilter": (nft.describe(cond.netfilter_rules, topo.ns(nft.RULE_NODE))
+                          if cond.netfilter_rules else None),
             "plan": run_info["plan"], "blocks": [], "servers": [], "files": []}
 
 
@@ -221,7 +230,11 @@ def _run_block(cfg, cond, rep, guard, prefix, underlay_kind, dest: Path, bar, ru
     guard.namespaces += topo.namespaces()
     try:
         cmds = [shlex.join(c) for c in topo.build()]   # the same for every block of a condition
+        if cond.netfilter_rules:
+            cmds.append(nft.install(topo.ns(nft.RULE_NODE), cond.netfilter_rules))
         man.setdefault("build_commands", cmds)
+        nft_counter = ((lambda: nft.forward_counter(topo.ns(nft.RULE_NODE)))
+                       if cond.netfilter_rules else None)
         _start_servers(guard, topo, cpus, man["servers"])
         if cfg.keep_awake:
             _start_keep_awake(guard, cpus, man["servers"])
@@ -232,7 +245,8 @@ def _run_block(cfg, cond, rep, guard, prefix, underlay_kind, dest: Path, bar, ru
             bar.set_postfix_str(f"{cond.name} {task.path} {task.test.stem} r{task.repetition}",
                                 refresh=False)
             man["files"].append(_run_task(guard, task, eps[task.path], cpus, dest,
-                                          counters=lambda: wire_rx_counters(topo)))
+                                          counters=lambda: wire_rx_counters(topo),
+                                          nft_counter=nft_counter))
             bar.update(1)
         if shaper is not None:
             man["tc_stats_end"] = {
@@ -253,7 +267,9 @@ def _finish_condition(cfg, cond, man: dict, dest: Path) -> dict:
     man["end_time"] = man["blocks"][-1]["end_time"]
     man["loadavg_end"] = man["blocks"][-1]["loadavg_end"]
     mf.write_json(dest / "manifest.json", man)
-    mf.write_yaml(dest / "dataset.yaml", mf.condition_dataset_yaml(cond, man["topology"], cfg.repeat))
+    mf.write_yaml(dest / "dataset.yaml",
+                  mf.condition_dataset_yaml(cond, man["topology"], cfg.repeat,
+                                            label_rules=any(cfg.netfilter_rules)))
     return {"condition": cond.name, "start_time": man["start_time"], "end_time": man["end_time"],
             "files": len(man["files"]),
             "failed": [f["file"] for f in man["files"] if f["exit_status"] != 0]}
@@ -306,11 +322,13 @@ def run_lab(cfg: LabConfig, out, progress: bool = True, underlay_kind: str = "au
         try:
             guard = RunGuard(prefix)     # first: `lab clean` must see the probe namespace as live
             facts = preflight(prefix, cfg.paths, any(r is not None for r in cfg.rates),
-                              underlay_kind)
+                              underlay_kind, netfilter=any(n for n in cfg.netfilter_rules))
             conds = cfg.conditions()
             run_info = {
                 "cnimodel_version": __version__, "command": command or shlex.join(sys.argv),
-                "machine": mf.machine_facts(), "tools": tool_versions(),
+                "machine": mf.machine_facts(),
+                "tools": {**tool_versions(), **({"nft": nft.nft_version()}
+                                               if any(cfg.netfilter_rules) else {})},
                 "kernel_features": facts["kernel_features"],
                 "plan": {"paths": list(cfg.paths), "repetitions": cfg.repeat,
                          "msg_sizes_bytes": list(cfg.msg_sizes),
@@ -321,6 +339,7 @@ def run_lab(cfg: LabConfig, out, progress: bool = True, underlay_kind: str = "au
                          "rr_transactions": cfg.rr_transactions,
                          "crr_transactions": cfg.crr_transactions,
                          "stream_time_s": cfg.stream_time_s,
+                         "netfilter_rules": [int(n) for n in cfg.netfilter_rules],
                          "tests": [t.stem for t in bench_specs(cfg)],
                          "order": "for each repetition, for each condition (a fresh topology "
                                   "per block): for each test, every path once; path order "
