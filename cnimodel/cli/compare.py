@@ -39,14 +39,19 @@ def register(sub):
     p.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, metavar="P",
                    help=f"significance level; CIs have level 1 - P (default {DEFAULT_ALPHA:g})")
     p.add_argument("--adjust", choices=ADJUSTMENTS, default=DEFAULT_ADJUST,
-                   help="adjustment of the p-values over the cells before the verdict (bh: "
-                   "Benjamini-Hochberg false-discovery rate, the default; none: each cell alone)")
+                   help="adjustment of the p-values over the cells before the verdict (none: each cell "
+                   "alone, the default; bh: Benjamini-Hochberg false-discovery rate: fewer false "
+                   "alarms, but a change confined to a few cells is often lost with 3 repetitions)")
     p.add_argument("--metric", action="append", metavar="COLUMN",
                    help="metric column to compare (repeatable; default: throughput, transaction "
                    "rate, mean/p50/p90/p99 latency)")
     p.add_argument("--pair-condition", action="append", metavar="BASE=NEW",
                    help="compare condition NEW of the new dataset with condition BASE of the "
                    "baseline (repeatable; default: same names, or the only condition of each)")
+    p.add_argument("--relative-to", metavar="PATH",
+                   help="compare every path as a ratio to PATH (e.g. host) in the same scenario and "
+                   "repetition: a change of the machine's load between the runs cancels; PATH itself "
+                   "is not compared")
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit status 1 when any cell is a regression")
     p.set_defaults(func=run)
@@ -55,7 +60,7 @@ def register(sub):
 def run(args) -> int:
     res = compare_datasets(args.baseline, args.new, threshold_rel=args.threshold, alpha=args.alpha,
                            metrics=args.metric, condition_map=_pairs(args.pair_condition) or None,
-                           adjust=args.adjust)
+                           adjust=args.adjust, relative_to=args.relative_to)
     if args.out:
         page = write_html(res, args.out)
         print(f"cnimodel compare: wrote {page}", file=sys.stderr)

@@ -34,7 +34,7 @@ from ..io.schema import COLUMN_NAMES
 from ..summary.rows import METRICS, missing, scenario_frame
 
 __all__ = ["KEY_COLUMNS", "CONDITION_PARAMS", "COMPARED_METRICS", "key_columns", "pair_cells",
-           "label_changes", "pair_conditions"]
+           "label_changes", "pair_conditions", "relative_to_path"]
 
 #: Columns that identify a scenario, when present in either frame (in output order).
 KEY_COLUMNS = ("condition", "path", "tool", "test", "protocol", "direction", "streams",
@@ -233,3 +233,46 @@ def label_changes(baseline, new, params=CONDITION_PARAMS) -> dict:
             out[c] = (vb, vn)
     return out
 
+
+
+def relative_to_path(df, reference: str, metrics=None):
+    """``df`` with every metric divided by the ``reference`` path's value of the same scenario
+    (same key columns but ``path``), and without the reference path's rows.
+
+    The value of the same repetition (``repetition`` label) is used when the reference has it,
+    else the geometric mean of the reference's repetitions: the lab measures every path once per
+    test and repetition, paths interleaved, so the ratio of one repetition cancels whatever the
+    machine's load did to both.  Rows whose scenario has no reference value get NaN.
+
+    Returns
+    -------
+    (DataFrame, list of dict)
+        The frame of ratios (dimensionless) and the scenarios without a reference value.
+    """
+    metrics = [m for m in (metrics or COMPARED_METRICS) if m in df.columns]
+    have = sorted({str(p) for p in df["path"].dropna().unique()}) if "path" in df.columns else []
+    if reference not in have:
+        raise ParameterError("relative_to", reference, ", ".join(have) or "none", "no such path in the dataset")
+    keys = [c for c in key_columns(df) if c != "path"]
+    d = _prepare(df, keys)
+    is_ref = (d["path"].astype(str) == reference).to_numpy()
+    rep = "repetition" if "repetition" in d.columns and d["repetition"].notna().any() else None
+    out, missing_ref = d[~is_ref].copy(), []
+    ref_groups = _groups(d[is_ref], keys) if keys else {(): d[is_ref]}
+    rows_groups = _groups(out, keys) if keys else {(): out}
+    for k, g in rows_groups.items():
+        r = ref_groups.get(k)
+        if r is None:
+            missing_ref.append(dict(zip(keys, k)))
+            out.loc[g.index, metrics] = np.nan
+            continue
+        for m in metrics:
+            ref = r[m].to_numpy(dtype=float, na_value=np.nan)
+            ok = np.isfinite(ref) & (ref > 0)
+            gm = float(np.exp(np.log(ref[ok]).mean())) if ok.any() else np.nan
+            den = np.full(len(g), gm)
+            if rep is not None:
+                by_rep = {_scalar(k2): v for k2, v, good in zip(r[rep], ref, ok) if good}
+                den = np.array([by_rep.get(_scalar(x), gm) for x in g[rep]], dtype=float)
+            out.loc[g.index, m] = g[m].to_numpy(dtype=float, na_value=np.nan) / den
+    return out, missing_ref

@@ -138,7 +138,7 @@ def _int_text(v) -> str:
     return "" if v is None or v != v else str(int(v))
 
 
-def _table(cells, reason: bool = True) -> str:
+def _table(cells, reason: bool = True, relative_to: str | None = None) -> str:
     head = ["path", "condition", "test", "message [B]", "streams", "metric", "baseline", "new",
             "change", "CI of the change", "p", "n", "verdict"] + (["reason"] if reason else [])
     out = ["<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
@@ -153,10 +153,14 @@ def _table(cells, reason: bool = True) -> str:
         ci = ("n/a" if not math.isfinite(r["ci_low_rel"]) else
               f"{100 * r['ci_low_rel']:+.1f} .. {100 * r['ci_high_rel']:+.1f} %")
         v = str(r["verdict"])
+        if relative_to:
+            what, vals = f"{label(m)} / {relative_to}'s", [_num(r[k], "{:.3f}") for k in ("baseline", "new")]
+        else:
+            what, vals = label(m), [format_value(m, r[k]) for k in ("baseline", "new")]
         tds = [f"<td>{sw}{html.escape(p)}</td>", f"<td>{_text(r.get('condition'))}</td>", f"<td>{test}</td>",
                f'<td class="num">{_int_text(r.get("msg_size_bytes"))}</td>',
-               f'<td class="num">{_int_text(r.get("streams"))}</td>', f"<td>{html.escape(label(m))}</td>",
-               *(f'<td class="num">{html.escape(format_value(m, r[k]))}</td>' for k in ("baseline", "new")),
+               f'<td class="num">{_int_text(r.get("streams"))}</td>', f"<td>{html.escape(what)}</td>",
+               *(f'<td class="num">{html.escape(v)}</td>' for v in vals),
                f'<td class="num">{_num(100 * r["change_rel"], "{:+.1f} %")}</td>', f'<td class="num">{ci}</td>',
                f'<td class="num">{_num(r["p_value"], "{:.2g}")}</td>',
                f'<td class="num">{int(r["n_baseline"])}/{int(r["n_new"])}</td>',
@@ -171,6 +175,14 @@ def _table(cells, reason: bool = True) -> str:
 def _diagnostics_html(result) -> str:
     d = result.diagnostics
     items = []
+    if result.relative_to:
+        items.append(f"values are ratios to the <code>{html.escape(result.relative_to)}</code> path in the same "
+                     "scenario and repetition (a load change that moves every path alike cancels); "
+                     f"{html.escape(result.relative_to)} itself is not compared")
+        for side, miss in (d.get("no_reference") or {}).items():
+            for scn in miss:
+                items.append(f"no {html.escape(result.relative_to)} value in {html.escape(side)} for "
+                             + html.escape(", ".join(f"{k}={v}" for k, v in scn.items() if v is not None)))
     if d.get("baseline_path_flagged"):
         items.append(f"<b>{int(d['baseline_path_flagged'])} cell(s) of the host path (node to node, no pod "
                      "networking) changed</b>: the machine, its load or its kernel differs between the runs, "
@@ -199,8 +211,9 @@ def to_html(result: CompareResult, title: str | None = None, figure: bool = True
              f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
              f'<p class="counts">{counts}</p>',
              f"<p class=\"meta\">{len(result.cells)} cells (condition x path x test x message size x streams "
-             f"x metric); false-alarm reading: {len(flagged)} flagged of "
-             f"{n['regression'] + n['improvement'] + n['no_change']} comparable.</p>",
+             f"x metric); {len(flagged)} flagged of "
+             f"{n['regression'] + n['improvement'] + n['no_change']} comparable (between two runs of the same "
+             f"setup, every flag is a false alarm).</p>",
              f"<p>{html.escape(result.method)}</p>", _diagnostics_html(result)]
     if figure:
         svg = _figure_svg(result)
@@ -209,12 +222,12 @@ def to_html(result: CompareResult, title: str | None = None, figure: bool = True
                          "<p class=\"meta\">Dot: change (filled with a black edge when flagged); line: its "
                          "CI; grey band: within the practical threshold.</p>" + svg)
     parts.append("<h2>Regressions and improvements</h2>")
-    parts.append(_table(flagged, reason=False) if len(flagged) else "<p>None: no cell changed beyond the threshold "
+    parts.append(_table(flagged, reason=False, relative_to=result.relative_to) if len(flagged) else "<p>None: no cell changed beyond the threshold "
                  "with significance.</p>")
     nc = result.cells[result.cells["verdict"] == "not_comparable"]
     if len(nc):
-        parts.append(f"<details><summary>Not comparable ({len(nc)} cells)</summary>{_table(nc)}</details>")
-    parts.append(f"<details><summary>All cells ({len(result.cells)})</summary>{_table(result.cells)}</details>")
+        parts.append(f"<details><summary>Not comparable ({len(nc)} cells)</summary>{_table(nc, relative_to=result.relative_to)}</details>")
+    parts.append(f"<details><summary>All cells ({len(result.cells)})</summary>{_table(result.cells, relative_to=result.relative_to)}</details>")
     parts.append("</body></html>\n")
     return "".join(parts)
 

@@ -22,7 +22,8 @@ import pandas as pd
 
 from ..io import load_dataset
 from ..jsonclean import jsonable
-from .cells import CONDITION_PARAMS, KEY_COLUMNS, key_columns, label_changes, pair_cells, pair_conditions
+from .cells import CONDITION_PARAMS, KEY_COLUMNS, key_columns, label_changes, pair_cells, pair_conditions, \
+    relative_to_path
 from .verdict import DEFAULT_ADJUST, DEFAULT_ALPHA, DEFAULT_THRESHOLD_REL, TEST_NAME, VERDICTS, adjust_p, assess, \
     method_statement, not_comparable, verdict_of
 
@@ -50,6 +51,9 @@ class CompareResult:
     adjust : str
         Adjustment of the p-values over the comparable cells (``"bh"``: Benjamini-Hochberg;
         ``q_value`` is the adjusted p-value the verdict uses).
+    relative_to : str or None
+        Reference path: when set, every value is a ratio to that path's value in the same
+        scenario and repetition (dimensionless), and the reference path has no cells.
     baseline_name, new_name : str
         What was compared (directory names, history entries).
     diagnostics : dict
@@ -65,6 +69,7 @@ class CompareResult:
     threshold_rel: float = DEFAULT_THRESHOLD_REL
     alpha: float = DEFAULT_ALPHA
     adjust: str = DEFAULT_ADJUST
+    relative_to: str | None = None
     baseline_name: str = "baseline"
     new_name: str = "new"
     diagnostics: dict = field(default_factory=dict)
@@ -100,7 +105,7 @@ class CompareResult:
                 for r in self.cells.to_dict("records")]
         return jsonable({"cells": rows, "baseline": self.baseline_name, "new": self.new_name,
                          "test": TEST_NAME, "adjust": self.adjust, "threshold_rel": self.threshold_rel,
-                         "alpha": self.alpha,
+                         "alpha": self.alpha, "relative_to": self.relative_to,
                          "counts": self.counts(), "method": self.method,
                          "diagnostics": self.diagnostics})
 
@@ -129,7 +134,7 @@ def _sort_key(s):
 def compare_frames(baseline, new, threshold_rel: float = DEFAULT_THRESHOLD_REL,
                    alpha: float = DEFAULT_ALPHA, metrics=None, condition_map=None, adjust: str = DEFAULT_ADJUST,
                    params=CONDITION_PARAMS, baseline_name: str = "baseline",
-                   new_name: str = "new") -> CompareResult:
+                   new_name: str = "new", relative_to: str | None = None) -> CompareResult:
     """Compare two tidy frames cell by cell.
 
     Parameters
@@ -150,12 +155,21 @@ def compare_frames(baseline, new, threshold_rel: float = DEFAULT_THRESHOLD_REL,
         (:func:`cnimodel.compare.verdict.adjust_p`; default Benjamini-Hochberg).
     params : sequence of str
         Condition labels that must agree for a cell to be comparable.
+    relative_to : str, optional
+        Compare every path's values as ratios to this path's (``"host"``) in the same scenario
+        and repetition (:func:`cnimodel.compare.cells.relative_to_path`): a change of the
+        machine's load between the two runs, which moves every path alike, then cancels; the
+        reference path itself is not compared.  Default None: absolute values.
 
     Returns
     -------
     CompareResult
     """
     new2, paired = pair_conditions(baseline, new, condition_map)
+    no_reference = {}
+    if relative_to is not None:
+        baseline, no_reference["baseline"] = relative_to_path(baseline, relative_to, metrics)
+        new2, no_reference["new"] = relative_to_path(new2, relative_to, metrics)
     keys = key_columns(baseline, new2)
     rows = []
     for c in pair_cells(baseline, new2, metrics, params):
@@ -182,7 +196,9 @@ def compare_frames(baseline, new, threshold_rel: float = DEFAULT_THRESHOLD_REL,
                                   key=_sort_key).reset_index(drop=True)
     diag = {"conditions_paired": paired, "label_changes": label_changes(baseline, new2, params),
             "baseline_path_flagged": _baseline_path_flagged(cells)}
-    return CompareResult(cells, threshold_rel, alpha, adjust, baseline_name, new_name, diag)
+    if relative_to is not None:
+        diag["no_reference"] = no_reference
+    return CompareResult(cells, threshold_rel, alpha, adjust, relative_to, baseline_name, new_name, diag)
 
 
 def compare_datasets(baseline_dir, new_dir, **kwargs) -> CompareResult:
