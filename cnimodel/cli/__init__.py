@@ -16,7 +16,7 @@ from ..errors import CnimodelError
 from ._types import number
 
 #: Subcommand modules, in the order ``cnimodel --help`` lists them.
-COMMAND_MODULES = ("overhead", "read", "lab", "model", "explain", "report", "history", "planner", "plan")
+COMMAND_MODULES = ("overhead", "read", "lab", "model", "explain", "report", "compare", "history", "planner", "plan")
 
 
 class _Parser(argparse.ArgumentParser):
