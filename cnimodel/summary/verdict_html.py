@@ -26,7 +26,7 @@ CSS = """
 .cnm-verdict{font-size:14px;line-height:1.35}
 .cnm-verdict p.cnm-s{margin:.25em 0}
 table.cnm-m{border-collapse:collapse;margin:.5em 0;font-size:13px;table-layout:auto}
-table.cnm-m th,table.cnm-m td{border:1px solid #d0d0d0;padding:2px 5px;text-align:right;white-space:nowrap}
+table.cnm-m th,table.cnm-m td{border:1px solid #d0d0d0;padding:1px 5px;text-align:right;white-space:nowrap}
 table.cnm-m th{white-space:normal;max-width:9em}
 table.cnm-m th{background:#f3f3f3;font-weight:600;text-align:center}
 table.cnm-m td.cnm-p,table.cnm-m th.cnm-p{text-align:left}
@@ -35,7 +35,7 @@ table.cnm-m tr.cnm-b td{color:#333;background:#fafafa}
 table.cnm-m td.cnm-worse{background:#f6cccc;color:#7a0010;font-weight:600}
 table.cnm-m td.cnm-better{background:#cfe9d6;color:#0b5321;font-weight:600}
 table.cnm-m td.cnm-ns{color:#666}
-table.cnm-m td.cnm-c small{display:block;color:inherit;opacity:.75;font-weight:400;font-size:11px;line-height:1.1}
+table.cnm-m td.cnm-c small{display:block;color:inherit;opacity:.75;font-weight:400;font-size:11px;line-height:1.05}
 .cnm-dot{display:inline-block;width:.7em;height:.7em;border-radius:50%;margin-right:.35em;vertical-align:baseline}
 .cnm-legend{color:#555;font-size:12px;margin:.2em 0 .6em}
 """
@@ -119,6 +119,12 @@ def verdict_html(v: dict, sentences=(), path_color=None) -> str:
     heads = [h for h in v["headlines"] if h["key"] in used]
     level = f"{100 * v['confidence']:g} %"
     out = [f"<div class=\"cnm-verdict\"><style>{CSS}</style>"]
+    # "Not compared" has its own list under the matrix and "Model figures" belongs to the
+    # legend: in the page each is said once, after the matrix, not before it
+    below = [s for s in sentences if s.startswith("Model figures: ")]
+    if v.get("not_comparable"):
+        sentences = [s for s in sentences if not s.startswith("Not compared: ")]
+    sentences = [s for s in sentences if s not in below]
     for s in sentences:  # the subject (before the first colon) in bold
         head, sep, rest = s.partition(": ")
         out.append(f'<p class="cnm-s"><b>{e(head)}</b>: {e(rest)}</p>' if sep and len(head) < 60 else
@@ -154,7 +160,8 @@ def verdict_html(v: dict, sentences=(), path_color=None) -> str:
                     tds.append(cell_html(c, extra))
                 out.append(f'<tr><td class="cnm-p">{dot}{e(p)}</td>{"".join(tds)}</tr>')
         out.append("</tbody></table>")
-        out.append(f'<p class="cnm-legend">{e(LEGEND.format(level=level, test=v["test"]))}</p>')
+        out.append(f'<p class="cnm-legend">{e(LEGEND.format(level=level, test=v["test"]))}'
+                   + "".join(f" {e(s)}" for s in below) + "</p>")
     nc = v.get("not_comparable") or []
     if nc:
         out.append('<p class="cnm-legend"><b>Not compared</b> (each once):</p><ul class="cnm-legend">')
