@@ -285,3 +285,23 @@ def test_hostile_dataset_trees(tmp_path_factory, entries):
                 assert rep.skipped, (kind, text)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_integer_beyond_the_float_range_is_a_format_error():
+    """Found by the 1,000-mutation run: a 400-digit integer in a JSON number field raised
+    OverflowError from float() instead of DataFormatError."""
+    import json as _json
+    from pathlib import Path
+    seed = sorted((Path(__file__).parent / "data").rglob("*.json"))
+    docs = [p for p in seed if b'"intervals"' in p.read_bytes() and b'"retransmits"' in p.read_bytes()]
+    assert docs
+    doc = _json.loads(docs[0].read_bytes())
+    big = 10 ** 400
+    doc["intervals"][-1]["streams"][0]["retransmits"] = big
+    doc["intervals"][-1]["streams"][0]["pmtu"] = big
+    raw = _json.dumps(doc).encode()
+    for careful in (True, False):
+        try:
+            parse_iperf3(raw, "<big>", intervals=careful, findings=[])
+        except DataFormatError:
+            pass

@@ -273,18 +273,28 @@ def opt(obj, path: str, default=None):
     return cur
 
 
+_INT_FLOAT_MAX = int(1.7976931348623157e308)  # the largest integer float() accepts
+
+
 def num(value, name: str, where: str, missing=None):
     """A number as float: None (JSON null, missing) -> NaN; anything non-numeric is an error."""
     t = type(value)
     if t is float:
         return value
     if t is int:
-        return float(value)
+        if -_INT_FLOAT_MAX <= value <= _INT_FLOAT_MAX:
+            return float(value)
+        raise DataFormatError(name, where, "a number within the float range",
+                              found=f"an integer of {len(str(abs(value)))} digits")
     if value is None:
         return NAN if missing is None else missing
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise DataFormatError(name, where, "a number", found=describe(value))
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int subclass beyond the float range
+        raise DataFormatError(name, where, "a number within the float range",
+                              found="an integer beyond it") from None
 
 
 def fnum(text_value: str, name: str, where: str) -> float:

@@ -361,7 +361,7 @@ def _fast_pmtu(intervals):
             best = 0
             for st in streams:
                 v = st.get("pmtu")
-                if type(v) is int:
+                if type(v) is int and v < 1 << 53:
                     if v > best:
                         best = v
                 elif v is not None:

@@ -206,7 +206,8 @@ def last_pmtu(intervals, name):
         if isinstance(streams[0], dict) and streams[0].get("omitted") is True:
             continue
         vals = [s.get("pmtu") for s in streams if isinstance(s, dict)]
-        vals = [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0]
+        vals = [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)
+                and 0 < v <= 1e308]  # an int beyond the float range is no MTU either
         return float(max(vals)) if vals else None
     return None
 
