@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..display import unit as display_unit
 from ..engine import HOPS
 from ..errors import ParameterError
 from ..explain import cpu_terms, latency_terms
@@ -66,7 +67,7 @@ def plot_attribution(paths=PATH_NAMES, params=None, kind="latency", test="rr", a
                      **scenario):
     """Stacked bars, one per path: the predicted latency of one transaction (``kind="latency"``,
     [us]; ``test`` ``"rr"`` or ``"crr"``) or the CPU cost per payload byte of a bulk stream
-    (``kind="cpu"``, [ns/byte]) split into its terms.  ``scenario``: one scenario's columns
+    (``kind="cpu"``, [ns/B]) split into its terms.  ``scenario``: one scenario's columns
     as for :func:`cnimodel.predict.predict` (scalars).  Bars are outlined and labelled in each
     path's fixed colour; each term keeps one colour across plots (:data:`TERM_ORDER`).
 
@@ -82,7 +83,8 @@ def plot_attribution(paths=PATH_NAMES, params=None, kind="latency", test="rr", a
     'latency of one transaction [us]'
     """
     wide = attribution_table(paths, params, kind, test, **scenario)
-    scale, unit = (1e6, "us") if kind == "latency" else (1e9, "ns/byte")
+    u = display_unit("latency_mean_s" if kind == "latency" else "cpu_per_byte_s")
+    scale, unit = u.scale, u.unit
     ax = get_ax(ax)
     import matplotlib
 
@@ -104,8 +106,8 @@ def plot_attribution(paths=PATH_NAMES, params=None, kind="latency", test="rr", a
     ax.set_xticks(x, list(wide.index))
     for lab, c in zip(ax.get_xticklabels(), colors):
         lab.set_color(c)
-    ax.set_ylabel("latency of one transaction [us]" if kind == "latency"
-                  else "CPU per payload byte [ns/byte]")
+    ax.set_ylabel(("latency of one transaction" if kind == "latency" else "CPU per payload byte")
+                  + f" [{unit}]")
     ax.set_title(("Latency" if kind == "latency" else "CPU cost") + f" by term [{unit}]")
     ax.legend(fontsize="x-small", ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
