@@ -84,7 +84,7 @@ def loss_bound_bps(params, mss_bytes, rtt_s, loss_rate):
 
 def select_bound(*bounds):
     """``(throughput, code)``: the elementwise minimum of ``bounds`` and the index of the one
-    that binds (ties keep the earlier bound).
+    that binds (ties keep the earlier bound; int8 codes).
 
     ``bounds`` are in the order of :data:`BOUNDS` (``link, cpu_stream, window, loss,
     packet_rate, cpu_tx, cpu_rx, cpu_node``;
@@ -105,7 +105,7 @@ def select_bound(*bounds):
                 which, tput = np.where(lower, i, which), np.where(lower, b, tput)
                 continue
             tput = np.array(np.broadcast_to(tput, shape), dtype=float)
-            which = np.array(np.broadcast_to(which, shape), dtype=np.int64)
+            which = np.array(np.broadcast_to(which, shape), dtype=np.int8)  # 8 bounds
             owned = True
         np.copyto(tput, b, where=lower)
         np.copyto(which, i, where=lower)

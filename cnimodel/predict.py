@@ -88,7 +88,8 @@ def predict(params=None, scenarios=None, **columns) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        The scenario columns (defaults filled in) followed by ``max_pod_mtu_bytes`` (the
+        The scenario columns (defaults filled in; ``rx_flow_entropy`` the value used: the
+        path's own where a row gives none) followed by ``max_pod_mtu_bytes`` (the
         largest pod MTU the underlay carries after encapsulation), ``pod_mtu_bytes``, ``mss_bytes``
         [bytes], ``throughput_bps`` [bit/s] (stream rows), ``bound`` ('link' | 'cpu_stream' |
         'window' | 'loss' | 'packet_rate' | 'cpu_tx' | 'cpu_rx' | 'cpu_node';
@@ -122,6 +123,8 @@ def predict(params=None, scenarios=None, **columns) -> pd.DataFrame:
         v = c.get(k, SCENARIO_DEFAULTS.get(k))
         if k == "encap" and (v is None or (is_scalar(v) and pd.isna(v))):
             v = np.asarray([p.encap for p in d.paths], dtype=object)[np.broadcast_to(d.codes, (n,))]
+        elif k == "rx_flow_entropy":   # filled in: the path's own where the row gives none
+            v = np.broadcast_to(np.asarray(d.entropy, bool), (n,))
         data[k] = _full(v, n)
     if frame is not None:  # measured values of a dataset frame stay, beside the predictions
         for k in OUTPUT_COLUMNS + ("service_s",):

@@ -139,7 +139,15 @@ def sojourn(s, rho, queue, service_cv2, fixed_s, quantiles):
     with np.errstate(divide="ignore"):
         lr = np.log(rho)
     for q in quantiles:
-        out[quantile_key(q)] = base + theta * np.maximum(0.0, lr - np.log1p(-q))
+        # base + theta * max(0, ln(rho) - ln(1 - q)), one temporary (the arrays are large)
+        t = np.subtract(lr, np.log1p(-q))
+        if np.ndim(t) == 0:
+            out[quantile_key(q)] = base + theta * max(0.0, float(t))
+            continue
+        np.maximum(t, 0.0, out=t)
+        t *= theta
+        t += base
+        out[quantile_key(q)] = t
     return out
 
 

@@ -64,21 +64,23 @@ class Design:
                     rx[i, HOPS.index(h)] += 1
         self.tx_u, self.rx_u = tx, rx
         self.tun_tx_u, self.tun_rx_u = np.minimum(tun, tx), np.minimum(tun, rx)
-        self.has_tun = uniform(np.array([bool(t.any()) for t in tun])[self.codes])
-        # receive-queue spreading: the path's property unless the scenario says otherwise
-        dflt = np.array([p.rx_flow_entropy for p in self.paths])[self.codes]
+        self.has_tun = self.per_path(np.array([bool(t.any()) for t in tun]))
+        # receive-queue spreading: the path's property unless the scenario says otherwise;
+        # ``entropy_u`` (per path) when no row overrides it
+        dflt_u = np.array([p.rx_flow_entropy for p in self.paths])
         e = g("rx_flow_entropy")
         if is_scalar(e) and (e is None or (not isinstance(e, str) and pd.isna(e))):
-            self.entropy = uniform(dflt)
+            self.entropy, self.entropy_u = self.per_path(dflt_u), dflt_u
         else:
             if not is_scalar(e):
                 e = np.asarray(e, dtype=object)
-                e = np.where(pd.isna(e), np.broadcast_to(dflt, e.shape), e)
-            self.entropy = uniform(as_bool("rx_flow_entropy", e))
-        self.n_wire = cu[:, HOPS.index("wire")][self.codes]
-        self.no_wire = uniform(self.n_wire == 0) if np.ndim(self.n_wire) else bool(self.n_wire == 0)
-        self.wire_f = uniform(np.asarray(self.n_wire > 0, float))   # 1 across nodes, 0 on one
-        self.node_f = uniform(1.0 - np.asarray(self.wire_f))          # 1 on one node
+                e = np.where(pd.isna(e), np.broadcast_to(dflt_u[self.codes], e.shape), e)
+            self.entropy, self.entropy_u = uniform(as_bool("rx_flow_entropy", e)), None
+        n_wire_u = cu[:, HOPS.index("wire")]
+        self.n_wire = n_wire_u[self.codes]
+        self.no_wire = self.per_path(n_wire_u == 0)
+        self.wire_f = self.per_path(np.asarray(n_wire_u > 0, float))  # 1 across nodes, 0 on one
+        self.node_f = self.per_path(np.asarray(n_wire_u == 0, float))  # 1 on one node
         self.n_nf = cu[:, HOPS.index("netfilter")][self.codes]
         # MTU-sized packets exist only where a path crosses a NIC: a veth wire and same-node
         # paths carry the GSO super-packets whole (docs/models.md, "Wire packets")
@@ -89,7 +91,12 @@ class Design:
                 raise ParameterError("wire_kind", w, "'nic' or 'veth'")
         nic = np.array([w == "nic" for w in wu])[wc] if len(wu) > 1 else wu[0] == "nic"
         self.cats["wire_kind"] = (wc, wu)
-        self.wire_pkt = uniform(np.where(self.n_wire > 0, nic, False).astype(float))
+        if np.ndim(nic) == 0:  # one wire kind: a property of the path (``wire_pkt_u``)
+            self.wire_pkt_u = np.asarray((n_wire_u > 0) & bool(nic), float)
+            self.wire_pkt = self.per_path(self.wire_pkt_u)
+        else:
+            self.wire_pkt_u = None
+            self.wire_pkt = uniform(np.where(self.n_wire > 0, nic, False).astype(float))
         # tests and protocols
         tc, tu = factorize("test", g("test"))
         tu = [str(t).lower() for t in tu]
@@ -202,6 +209,9 @@ class Design:
         mss_g = np.asarray(r["payload_per_packet_bytes"], float)
         udp_max_g = pod_g - ov.transport_header_bytes("udp", ipv)
         take = lambda a: a[grp]  # noqa: E731
+        # byte groups: row -> group (``grp``), each group's path code and MSS, so that what
+        # depends only on them is computed once per group (engine.evaluate.cpu_cost)
+        self.grp, self.g_codes, self.mss_g = grp, pick(self.codes), mss_g
         self.pod, self.mss = take(pod_g), take(mss_g)
         self.max_pod = take(np.asarray(r["max_pod_mtu_bytes"], float))
         mis = np.asarray(r["mtu_misconfigured"], bool)
@@ -218,6 +228,13 @@ class Design:
         else:
             self.udp_d = udp_max
             self.payload, self.ovh, self.eff = self.mss, self.tcp_ovh, eff_tcp
+
+    def per_path(self, values):
+        """Per-path ``values`` (one per unique path) at the rows: 0-d when all are equal."""
+        values = np.asarray(values)
+        if values.size and (values == values[0]).all():
+            return values[0]
+        return values[self.codes]
 
     def wire_bytes(self, m):
         """Bytes charged on the link for a message of m bytes (ceil(m / payload) packets)."""

@@ -93,13 +93,11 @@ def evaluate(params, d: Design, queue=None, lean=False):
     window, loss = b["window_bps"], b["loss_bps"]
     if has_stream:
         tput, which = select_bound(link, where(d.udp, inf, cpu_all), window, loss,
-                                   where(d.udp, cpu_all, inf), b["cpu_tx_bps"], b["cpu_rx_bps"],
-                                   b["cpu_node_bps"])
+                                   where(d.udp, cpu_all, inf), *_stage_bounds(k, b))
         out["throughput_bps"] = where(is_stream, tput, nan)
         out["bound_code"] = where(is_stream, np.asarray(which) + 1, 0)
     else:
         out["throughput_bps"], out["bound_code"] = nan, 0
-    out["per_stream_bps"] = out["throughput_bps"] / d.streams
     out["goodput_bound_bps"] = link
     out["cpu_bound_bps"] = cpu_all
     for stage in ("cpu_tx", "cpu_rx", "cpu_node"):
@@ -133,21 +131,33 @@ def path_costs(p, d):
     (super-)packet [s]: ``all`` hops, the transmit-side (``tx``) and receive-side (``rx``)
     hops, and the tunnel hops charged per wire packet (``tun``, ``tun_tx``, ``tun_rx``; 0
     with tunnel offload and the tunnel checksum offload on).  Each netfilter crossing adds
-    ``netfilter_rules`` rule costs."""
+    ``netfilter_rules`` rule costs.  When every row has the same rule count the costs are a
+    property of the path: ``u_all``, ``u_tx`` and ``u_rx`` hold them per path (and the
+    rows' ``tx`` and ``rx`` are left to :func:`row_cost`)."""
     lat_vec = np.array([p.hop_latency_s[h] for h in HOPS])
     cpu_vec = np.array([p.hop_cpu_s[h] for h in HOPS])
     nf = HOPS.index("netfilter")
     rules = d.rules
     has_rules = np.ndim(rules) or rules != 0
+    per_path = np.ndim(rules) == 0
+
+    def cost_u(u):
+        v = u @ cpu_vec
+        return v + u[:, nf] * (rules * p.netfilter_rule_cpu_s) if has_rules and per_path else v
 
     def cost(u):
-        v = (u @ cpu_vec)[d.codes]
-        return v + u[:, nf][d.codes] * rules * p.netfilter_rule_cpu_s if has_rules else v
+        if per_path:
+            return cost_u(u)[d.codes]
+        return (u @ cpu_vec)[d.codes] + u[:, nf][d.codes] * rules * p.netfilter_rule_cpu_s
 
     hop_lat = (d.counts_u @ lat_vec)[d.codes]
     if has_rules:
         hop_lat = hop_lat + d.n_nf * rules * p.netfilter_rule_latency_s
-    c = {"all": cost(d.counts_u), "tx": cost(d.tx_u), "rx": cost(d.rx_u)}
+    if per_path:
+        c = {"u_all": cost_u(d.counts_u), "u_tx": cost_u(d.tx_u), "u_rx": cost_u(d.rx_u)}
+        c["all"] = c["u_all"][d.codes]
+    else:
+        c = {"all": cost(d.counts_u), "tx": cost(d.tx_u), "rx": cost(d.rx_u)}
     # no tunnel offload, or the tunnel device's checksum offload off (the kernel then drops
     # its segmentation offload too): the tunnel hops work per wire packet
     per_pkt = (not p.tunnel_offload) | (d.has_tun & ~np.asarray(d.csum, bool))
@@ -155,6 +165,11 @@ def path_costs(p, d):
     for key, u in (("tun", d.tun_u), ("tun_tx", d.tun_tx_u), ("tun_rx", d.tun_rx_u)):
         c[key] = where(per_pkt, cost(u), 0.0) if np.any(per_pkt) else 0.0
     return hop_lat, c
+
+
+def row_cost(c, key, d):
+    """The rows' CPU cost ``key`` (``all``, ``tx``, ``rx``) from :func:`path_costs` [s]."""
+    return c[key] if key in c else c[f"u_{key}"][d.codes]
 
 
 def cpu_cost(p, d, c):
@@ -165,27 +180,46 @@ def cpu_cost(p, d, c):
     packets, in softirq; the receiver's copy runs in its application thread); ``seg`` the
     (super-)packet payload [bytes] and ``wire`` the CPU per wire packet [s].  ``c``: the
     costs of :func:`path_costs`."""
-    seg = where(d.offload, np.maximum(p.gso_bytes, d.mss), d.mss)
-    c_wire = p.cpu_per_wire_packet_s * d.wire_pkt
     half, call = 0.5 * p.cpu_per_byte_s, p.cpu_per_call_s / d.send
     ttx, trx, tun = c["tun_tx"], c["tun_rx"], c["tun"]
     # same-node rows have no transmit / receive stage: their costs are 0 (bounds inf)
-    if (np.ndim(ttx) == 0 and ttx == 0 and np.ndim(trx) == 0 and trx == 0
-            and np.ndim(tun) == 0 and tun == 0):                         # offloads on
+    offloads_on = (np.ndim(ttx) == 0 and ttx == 0 and np.ndim(trx) == 0 and trx == 0
+                   and np.ndim(tun) == 0 and tun == 0)
+    wf = d.wire_f
+    if offloads_on and "u_all" in c and d.wire_pkt_u is not None and np.ndim(d.offload) == 0:
+        # every term but the send calls depends only on the row's byte group (path, MTUs):
+        # computed once per group, then gathered (the same sums as below)
+        gc, mss_g = d.g_codes, d.mss_g
+        seg_g = np.maximum(p.gso_bytes, mss_g) if d.offload else mss_g
+        c_wire_g = p.cpu_per_wire_packet_s * d.wire_pkt_u[gc]
+        wire_b_g = c_wire_g / mss_g
+        hc = half + call
+        c_byte = hc + (half + c["u_all"][gc] / seg_g + wire_b_g)[d.grp]
+        c_tx = (hc if np.ndim(wf) == 0 and wf == 1 else hc * wf) + (c["u_tx"][gc] / seg_g)[d.grp]
+        c_rx = (c["u_rx"][gc] / seg_g + wire_b_g)[d.grp]
+        seg, c_wire = seg_g[d.grp], c_wire_g[d.grp]
+    elif offloads_on:
+        seg = where(d.offload, np.maximum(p.gso_bytes, d.mss), d.mss)
+        c_wire = p.cpu_per_wire_packet_s * d.wire_pkt
         wire_b = c_wire / d.mss
         c_byte = p.cpu_per_byte_s + call + c["all"] / seg + wire_b
-        wf = d.wire_f
-        c_tx = ((half + call) if np.ndim(wf) == 0 and wf == 1 else (half + call) * wf) + c["tx"] / seg
-        c_rx = c["rx"] / seg + wire_b
+        c_tx = ((half + call) if np.ndim(wf) == 0 and wf == 1 else (half + call) * wf) \
+            + row_cost(c, "tx", d) / seg
+        c_rx = row_cost(c, "rx", d) / seg + wire_b
     else:
+        seg = where(d.offload, np.maximum(p.gso_bytes, d.mss), d.mss)
+        c_wire = p.cpu_per_wire_packet_s * d.wire_pkt
         c_byte = p.cpu_per_byte_s + call + (c["all"] - tun) / seg + (c_wire + tun) / d.mss
-        c_tx = (half + call) * d.wire_f + (c["tx"] - ttx) / seg + ttx / d.mss
-        c_rx = (c["rx"] - trx) / seg + (c_wire + trx) / d.mss
+        c_tx = (half + call) * d.wire_f + (row_cost(c, "tx", d) - ttx) / seg + ttx / d.mss
+        c_rx = (row_cost(c, "rx", d) - trx) / seg + (c_wire + trx) / d.mss
     if np.any(d.udp):
         c_byte = where(d.udp, p.cpu_per_byte_s + (c["all"] + c_wire) / d.udp_d, c_byte)
-        c_tx = where(d.udp, half * d.wire_f + c["tx"] / d.udp_d, c_tx)
-        c_rx = where(d.udp, (c["rx"] + c_wire) / d.udp_d, c_rx)
-    return {"byte": c_byte, "tx": c_tx, "rx": c_rx, "seg": seg, "wire": c_wire}
+        c_tx = where(d.udp, half * d.wire_f + row_cost(c, "tx", d) / d.udp_d, c_tx)
+        c_rx = where(d.udp, (row_cost(c, "rx", d) + c_wire) / d.udp_d, c_rx)
+    # with the offloads on, c_tx sums a subset of c_byte's non-negative terms (c_tx <= c_byte,
+    # also in floating point: rounding is monotone); UDP rows' packet-rate bound comes first
+    return {"byte": c_byte, "tx": c_tx, "rx": c_rx, "seg": seg, "wire": c_wire,
+            "tx_subset": offloads_on}
 
 
 def stream_cores(p, d):
@@ -216,11 +250,18 @@ def stage_cores(p, d):
     s = d.streams
     s_max = np.max(s)
     tx = s if np.ndim(node) == 0 and s_max <= node else np.minimum(s, node)
-    if s_max <= 1 or np.ndim(q) == 0 and s_max <= q and not np.any(~np.asarray(d.entropy)
-                                                                      & (d.wire_pkt > 0)):
-        return tx, tx, tx                  # no row has more streams than receive queues
-    queues = where(d.entropy, q, 1.0)                    # hashed receive queues of a NIC
-    lim = where(d.wire_pkt > 0, queues, np.inf)
+    if np.ndim(q) == 0 and d.entropy_u is not None and d.wire_pkt_u is not None:
+        # receive queues a property of the path: computed per path
+        lim_u = np.where(d.wire_pkt_u > 0, np.where(d.entropy_u, q, 1.0), np.inf)
+        if s_max <= 1 or s_max <= lim_u.min():
+            return tx, tx, tx
+        lim = d.per_path(lim_u)
+    else:
+        if s_max <= 1 or np.ndim(q) == 0 and s_max <= q and not np.any(~np.asarray(d.entropy)
+                                                                          & (d.wire_pkt > 0)):
+            return tx, tx, tx              # no row has more streams than receive queues
+        queues = where(d.entropy, q, 1.0)                # hashed receive queues of a NIC
+        lim = where(d.wire_pkt > 0, queues, np.inf)
     rx = tx if np.ndim(lim) == 0 and np.max(tx) <= lim else np.minimum(tx, lim)
     return tx, rx, tx
 
@@ -232,7 +273,8 @@ def stream_bounds(p, d, k, rtt, has_stream=True):
     same-node paths), ``ncpu8`` (8 x cores the streams use), ``cpu_bps`` (``ncpu8 / c_byte``:
     the per-stream CPU bound of TCP, the packet-rate bound of UDP), ``cpu_tx_bps``,
     ``cpu_rx_bps`` (shared stages of a cross-node path, inf on one node) and ``cpu_node_bps``
-    (the node of a same-node path, inf across nodes) with their ``n*8`` cores,
+    (the node of a same-node path, inf across nodes) with the transmit and receive stages'
+    ``ntx8`` and ``nrx8`` (8 x cores; the node stage uses the transmit stage's),
     ``window_bits`` and ``window_bps`` (inf for UDP), ``loss_bps`` (inf for UDP and without
     loss).
     """
@@ -251,12 +293,11 @@ def stream_bounds(p, d, k, rtt, has_stream=True):
         out["nrx8"] = out["ntx8"] if rx is tx else 8.0 * rx
         out["cpu_tx_bps"], out["cpu_rx_bps"] = out["ntx8"] / k["tx"], out["nrx8"] / k["rx"]
         if np.any(d.no_wire):
-            out["nnode8"] = out["ntx8"] * d.node_f
             # node_f is 1 on one node and 0 across nodes (-> inf)
             out["cpu_node_bps"] = (where(d.no_wire, out["cpu_bps"], inf)
                                    if out["ntx8"] is ncpu8 else out["ntx8"] / (k["byte"] * d.node_f))
         else:
-            out["nnode8"], out["cpu_node_bps"] = 0.0, inf
+            out["cpu_node_bps"] = inf
         if not has_stream:
             out["window_bps"] = out["loss_bps"] = np.inf
             return out
@@ -266,6 +307,18 @@ def stream_bounds(p, d, k, rtt, has_stream=True):
     return out
 
 
+def _stage_bounds(k, b):
+    """``(cpu_tx, cpu_rx, cpu_node)`` bounds for :func:`cnimodel.bounds.select_bound`, with
+    ``inf`` for a stage that cannot bind: when the stages get the streams' own cores
+    (``ntx8`` is ``ncpu8``), the node stage of a same-node row equals the streams' CPU
+    bound (a tie keeps the earlier bound) and, where :func:`cpu_cost` built the transmit
+    cost from a subset of the stream's non-negative terms (``tx_subset``), the transmit
+    bound is never below it either.  Skipping them changes no result, only the work."""
+    own = b["ntx8"] is b["ncpu8"]
+    tx = np.inf if own and k.get("tx_subset") else b["cpu_tx_bps"]
+    return tx, b["cpu_rx_bps"], (np.inf if own else b["cpu_node_bps"])
+
+
 def _lean(p, d, out, c, rtt, is_stream, has_stream):
     """Throughput only (the bounds of :func:`stream_bounds`), for the calibration."""
     out["rtt_s"] = rtt
@@ -273,13 +326,13 @@ def _lean(p, d, out, c, rtt, is_stream, has_stream):
     b = stream_bounds(p, d, k, rtt, has_stream)
     out["cpu_cost_per_byte_s"] = k["byte"]
     out["cpu_tx_cost_per_byte_s"], out["cpu_rx_cost_per_byte_s"] = k["tx"], k["rx"]
-    out.update(udp=d.udp, **{n: b[n] for n in ("link_bps", "ncpu8", "window_bits", "ntx8", "nrx8",
-                                                "nnode8")})
+    out.update(udp=d.udp, **{n: b[n] for n in ("link_bps", "ncpu8", "window_bits", "ntx8", "nrx8")})
+    out["nnode8"] = b["ntx8"] * d.node_f if np.any(d.no_wire) else 0.0   # cores of a same-node stage
     if not has_stream:
         out["throughput_bps"] = np.nan
         return out
     tput = select_bound(b["link_bps"], b["cpu_bps"], b["window_bps"], b["loss_bps"], np.inf,
-                        b["cpu_tx_bps"], b["cpu_rx_bps"], b["cpu_node_bps"])[0]
+                        *_stage_bounds(k, b))[0]
     out["throughput_bps"] = where(is_stream, tput, np.nan)
     return out
 
@@ -299,4 +352,5 @@ def evaluate_columns(params, cols, queue=None):
     c, n, _ = scenario_columns(None, cols)
     d = Design(c, n)
     out = evaluate(params, d, queue)
+    out["per_stream_bps"] = out["throughput_bps"] / d.streams
     return {k: np.broadcast_to(v, (n,)) if np.ndim(v) == 0 else v for k, v in out.items()}
