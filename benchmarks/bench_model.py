@@ -9,18 +9,40 @@ Both are printed in seconds and as a ratio to a reference measured in the same r
 same machine: ``ref`` = one pass of 10 float64 numpy operations over 1,000,000 elements.
 Targets (issue 5): predict < 1 s, fit < 5 s.
 
-Run: ``.venv/bin/python benchmarks/bench_model.py``
+With ``--against DIR`` (another revision's source tree, e.g. ``git archive 63f10e0 | tar -x
+-C /tmp/old``) it also times ``predict`` over the same scenarios with that tree's cnimodel and
+with this one, alternately in fresh processes (``--rounds`` rounds, best of 5 CPU-time runs
+each), and prints this / against (issue 12: within 1.2x of the time before the shared stages).
+
+Run: ``.venv/bin/python benchmarks/bench_model.py [--against DIR [--rounds 4]]``
 """
 from __future__ import annotations
 
+import argparse
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
 
-from cnimodel.calibrate import fit
-from cnimodel.params import ModelParams
-from cnimodel.predict import predict
+def _use_tree(tree):
+    """Import cnimodel from source tree ``tree`` instead of the installed (editable) one."""
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+    sys.path.insert(0, str(Path(tree).resolve()))
+
+
+if __name__ == "__main__" and "--tree" in sys.argv:   # before cnimodel is imported
+    _use_tree(sys.argv[sys.argv.index("--tree") + 1])
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import cnimodel  # noqa: E402
+from cnimodel.calibrate import fit  # noqa: E402
+from cnimodel.params import ModelParams  # noqa: E402
+from cnimodel.predict import predict  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
 
 PATHS = np.array(["host", "bridge", "overlay", "routing", "underlay"])
 
@@ -82,9 +104,53 @@ def dataset(n=10_000, seed=1):
     return sc
 
 
+def predict_cpu_time(repeat=5):
+    """Best of ``repeat`` CPU times [s] of ``predict`` over :func:`scenarios` (after a warm-up)."""
+    sc = scenarios()
+    predict(None, sc.iloc[:1000])
+    best = np.inf
+    for _ in range(repeat):
+        t = time.process_time()
+        predict(None, sc)
+        best = min(best, time.process_time() - t)
+    return best
+
+
+def _time_in(tree):
+    out = subprocess.run([sys.executable, __file__, "--time-predict", "--tree", str(tree)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return Path(out[0]), float(out[1])
+
+
+def against(tree, rounds):
+    """Alternate this tree and ``tree``, ``rounds`` times; print each and the ratios."""
+    this, other = [], []
+    for i in range(rounds):
+        src_o, t_o = _time_in(tree)
+        src_t, t_t = _time_in(REPO)
+        other.append(t_o)
+        this.append(t_t)
+        print(f"round {i + 1}: against {t_o:.3f} s ({src_o.parent.parent}), this {t_t:.3f} s "
+              f"({src_t.parent.parent}): {t_t / t_o:.2f}")
+    print(f"predict 1,000,000 scenarios, best CPU time: this {min(this):.3f} s, against "
+          f"{min(other):.3f} s: this / against = {min(this) / min(other):.2f} (target <= 1.2)")
+
+
 def main():
     import scipy.optimize  # noqa: F401  -- import time (~1-3 s, once per process) is not fit time
 
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--against", help="another revision's source tree: predict timed alternately")
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--tree", help=argparse.SUPPRESS)
+    ap.add_argument("--time-predict", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.time_predict:
+        print(cnimodel.__file__, predict_cpu_time())
+        return
+    if a.against:
+        against(a.against, a.rounds)
+        return
     ref = reference()
     sc = scenarios()
     t_pred, df = best_of(lambda: predict(None, sc), 3)
