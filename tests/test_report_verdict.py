@@ -246,3 +246,16 @@ def test_rule_counts_per_side_reach_the_explanation():
     assert "hop:netfilter" not in [t["term"] for t in same["terms"]]
     assert own["terms"][0]["term"] == "hop:netfilter"
     assert abs(sum(t["seconds"] for t in own["terms"]) - own["total_s"]) < 1e-15
+
+
+def test_model_share_wording_reads_as_a_reader_expects():
+    """The model's share of a measured change: a percentage up to twice the change, then a
+    multiple ("1550 % of it" read as a typo), and the other direction said in words."""
+    from cnimodel.summary.why import _share
+    assert _share({"explained": 0.99}) == ", 99 % of it"
+    assert _share({"explained": 1.47}) == ", 147 % of it"
+    assert _share({"explained": 3.24}) == ", 3.2x the measured change"
+    assert _share({"explained": 15.5}) == ", 16x the measured change"
+    assert _share({"explained": -0.4}) == ", in the other direction"
+    assert _share({"explained": 0.001}) == ", none of it"
+    assert _share({}) == ""

@@ -167,7 +167,13 @@ def _share(m) -> str:
     e = m.get("explained")
     if e is None:
         return ""
-    return ", none of it" if abs(e) < 0.005 else f", {100 * e:.0f} % of it"
+    if abs(e) < 0.005:
+        return ", none of it"
+    if e < 0:
+        return ", in the other direction"
+    if e > 2:   # "1550 % of it" reads as a typo: say how many times the measured change
+        return f", {e:.0f}x the measured change" if e >= 10 else f", {e:.1f}x the measured change"
+    return f", {100 * e:.0f} % of it"
 
 
 def _model_text(c) -> str:
