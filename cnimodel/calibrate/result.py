@@ -81,6 +81,23 @@ class FitResult:
         return "\n".join(lines)
 
 
+#: Parameters the fit never moves: facts about the machines (cores, NIC receive queues) that
+#: are known, not estimated; a throughput plateau fixes their product with a per-core cost.
+HELD_INPUTS = ("node_cores", "nic_rx_queues")
+
+
+def held_inputs_note(params) -> str:
+    """What the fit holds as inputs, with their values (part of the identifiability message).
+
+    >>> from cnimodel.params import ModelParams
+    >>> held_inputs_note(ModelParams())
+    'held as inputs, not fitted: node_cores 12, nic_rx_queues 8 (the cores and receive queues of the shared stages; set them per row with the columns node_cores and rx_queues)'
+    """
+    vals = ", ".join(f"{k} {getattr(params, k):g}" for k in HELD_INPUTS)
+    return (f"held as inputs, not fitted: {vals} (the cores and receive queues of the shared "
+            "stages; set them per row with the columns node_cores and rx_queues)")
+
+
 def build_result(p0, names, res, r, meas, qty, sc, scale, default_vals, wvec, loss, outlier, thr, model,
             kp=None, prior_weight=0.01):
     n, k = len(r), len(names)
@@ -137,6 +154,7 @@ def build_result(p0, names, res, r, meas, qty, sc, scale, default_vals, wvec, lo
     if cond_names:
         msg += (f"; {', '.join(cond_names)} is not regularised but confounded with them: its "
                 "estimate and standard error hold given their prior values")
+    msg += "; " + held_inputs_note(p0)
     estimates = pd.DataFrame({"parameter": names, "estimate": est, "std_error": se,
                               "default": default_vals, "identified": identified,
                               "contraction": contraction, "note": notes})
